@@ -1,0 +1,101 @@
+import type { Newable } from 'inversify';
+import type { z } from 'zod';
+import type { AlertType, ServiceCheckStatus } from '../sink/samples.js';
+
+/**
+ * The contribution point every integration binds to (one bind line in checks/index.ts):
+ *   bind(CheckDefinitionToken).toConstantValue(amazonLambdaCheck)
+ * The runtime only ever calls `container.getAll(CheckDefinitionToken)`: it never names a check.
+ */
+export const CheckDefinitionToken = Symbol.for('dogwatch.CheckDefinition');
+
+/** Per-instance bindings, available in the instance's child container. */
+export const InstanceConfigToken = Symbol.for('dogwatch.InstanceConfig');
+export const InitConfigToken = Symbol.for('dogwatch.InitConfig');
+export const InstanceInfoToken = Symbol.for('dogwatch.InstanceInfo');
+
+export interface CheckDefinition<
+  InstanceSchema extends z.ZodObject = z.ZodObject,
+  InitSchema extends z.ZodObject = z.ZodObject,
+> {
+  /** The check name, as in conf.d/<name>.d/ — e.g. `amazon_lambda`. */
+  readonly name: string;
+  /** One line for `--help`, the example file header and status. */
+  readonly description: string;
+  /**
+   * The check's own instance options. The runtime adds the Agent's reserved keys
+   * (min_collection_interval, schedule, tags, service, namespace, name, empty_default_hostname)
+   * and rejects unknown keys, so a check MUST NOT declare those itself.
+   */
+  readonly instanceSchema: InstanceSchema;
+  readonly initConfigSchema: InitSchema;
+  /** Seconds between runs when the instance sets neither min_collection_interval nor schedule. */
+  readonly defaultMinCollectionInterval: number;
+  /** Resolved from the instance's child container, so it can @inject(InstanceConfigToken) etc. */
+  readonly checkClass: Newable<Check>;
+}
+
+/** Identity of one configured instance, bound in its child container. */
+export interface InstanceInfo {
+  readonly checkName: string;
+  /** `<check>:<hash>` or `<check>:<name>:<hash>`, stable across restarts (see core/config/instance-id.ts). */
+  readonly instanceId: string;
+  /** The conf.d file and 1-based line of the instance, for messages. */
+  readonly source: { readonly file: string; readonly line: number };
+}
+
+export interface SubmitOptions {
+  readonly tags?: readonly string[];
+  /** Unix seconds. */
+  readonly timestamp?: number;
+}
+
+export interface EventOptions {
+  readonly tags?: readonly string[];
+  readonly timestamp?: number;
+  readonly aggregationKey?: string;
+  readonly priority?: 'normal' | 'low';
+  readonly alertType?: AlertType;
+  readonly sourceTypeName?: string;
+}
+
+export interface ServiceCheckOptions {
+  readonly tags?: readonly string[];
+  readonly message?: string;
+  readonly timestamp?: number;
+}
+
+/**
+ * What a check may do during a run. The runtime merges instance/global tags, applies `namespace`,
+ * validates and normalises names and tags before anything reaches the sink. A check never sees a socket.
+ */
+export interface CheckSubmitter {
+  gauge(metric: string, value: number, options?: SubmitOptions): void;
+  count(metric: string, value: number, options?: SubmitOptions): void;
+  event(title: string, text: string, options?: EventOptions): void;
+  serviceCheck(name: string, status: ServiceCheckStatus, options?: ServiceCheckOptions): void;
+  /** Shown on the instance's status until the next run; also logged. */
+  warning(message: string): void;
+  /**
+   * Resolves once everything submitted so far has left the process (sink flushed). Checks that keep
+   * durable progress (the CloudWatch engine's watermarks) commit it only after this resolves.
+   */
+  flush(): Promise<void>;
+}
+
+export interface CheckRunContext {
+  readonly submit: CheckSubmitter;
+  /** Aborted when the run times out or the daemon stops; long work MUST stop soon after. */
+  readonly signal: AbortSignal;
+  /**
+   * True for `dogwatch check` without --emit: the run prints what it would send and MUST NOT
+   * persist progress (watermarks, caches on disk).
+   */
+  readonly dryRun: boolean;
+}
+
+export interface Check {
+  run(context: CheckRunContext): Promise<void>;
+  /** Release clients and timers when the instance is removed or the daemon stops. Safe to call twice. */
+  dispose?(): Promise<void>;
+}
