@@ -63,5 +63,7 @@ export function clockFromSpec(spec: string | undefined): Clock {
       return new ScaledClock(realOrigin, virtualOrigin, speed);
     }
   }
-  throw new Error(`DOGWATCH_CLOCK="${spec}" is not valid: expected scaled:<realOriginMs>:<virtualOriginMs>:<speed>`);
+  throw new Error(
+    `DOGWATCH_CLOCK="${spec}" is not valid: expected scaled:<realOriginMs>:<virtualOriginMs>:<speed>`,
+  );
 }

@@ -77,8 +77,9 @@ export interface CheckSubmitter {
   /** Shown on the instance's status until the next run; also logged. */
   warning(message: string): void;
   /**
-   * Resolves once everything submitted so far has left the process (sink flushed). Checks that keep
-   * durable progress (the CloudWatch engine's watermarks) commit it only after this resolves.
+   * Resolves once everything submitted so far has left the process (sink flushed); rejects if the sink
+   * had to drop any of it. Checks that keep durable progress (the CloudWatch engine's watermarks)
+   * commit it only after this resolves.
    */
   flush(): Promise<void>;
 }

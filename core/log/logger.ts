@@ -37,7 +37,8 @@ export function redactValue(value: unknown, depth = 0): unknown {
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      out[k] = SECRET_KEY.test(k) && v !== undefined && v !== null && v !== '' ? '***' : redactValue(v, depth + 1);
+      out[k] =
+        SECRET_KEY.test(k) && v !== undefined && v !== null && v !== '' ? '***' : redactValue(v, depth + 1);
     }
     return out;
   }
@@ -67,7 +68,9 @@ export function createLogger(options: LoggerOptions): Logger {
           redactFormat(),
           winston.format.printf((info) => {
             const { timestamp, level, message, check, instance, ...rest } = info as Record<string, unknown>;
-            const who = instance ? ` [${String(instance)}]` : check ? ` [${String(check)}]` : '';
+            const label =
+              typeof instance === 'string' ? instance : typeof check === 'string' ? check : undefined;
+            const who = label ? ` [${label}]` : '';
             const extra = Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : '';
             return `${String(timestamp)} ${String(level).toUpperCase().padEnd(5)}${who} ${String(message)}${extra}`;
           }),
@@ -75,13 +78,14 @@ export function createLogger(options: LoggerOptions): Logger {
   return winston.createLogger({
     level: options.level,
     format,
-    transports: [
-      new winston.transports.Stream({ stream: options.stream ?? process.stderr }),
-    ],
+    transports: [new winston.transports.Stream({ stream: options.stream ?? process.stderr })],
   });
 }
 
 /** A logger that drops everything, for unit tests of small pieces. */
 export function createSilentLogger(): Logger {
-  return winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
+  return winston.createLogger({
+    silent: true,
+    transports: [new winston.transports.Console({ silent: true })],
+  });
 }

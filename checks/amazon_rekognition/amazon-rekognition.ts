@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import type { CheckDefinition } from '../../core/check/check.js';
+import { cloudWatchCheckClass } from '../../core/cloudwatch/cloudwatch-check.js';
+import { cloudWatchInstanceShape } from '../../core/cloudwatch/engine-options.js';
+import type { CloudWatchIntegration } from '../../core/cloudwatch/integration.js';
+import { loadMetricTable } from '../../core/cloudwatch/metric-table.js';
+import { dimensionValue } from '../../core/cloudwatch/series.js';
+import { packageFile } from '../../core/package-root.js';
+
+/** Rekognition publishes per Operation; there is no taggable resource. */
+export const rekognitionIntegration: CloudWatchIntegration = {
+  namespace: 'AWS/Rekognition',
+  metrics: loadMetricTable(packageFile('checks', 'amazon_rekognition', 'metadata.csv')),
+  scopes: [{ scope: 'operation', dimensions: ['Operation'] }],
+  resourceName: (series) => dimensionValue(series, 'Operation'),
+};
+
+export const amazonRekognitionCheck: CheckDefinition = {
+  name: 'amazon_rekognition',
+  description: 'Amazon Rekognition metrics from CloudWatch, per operation',
+  instanceSchema: z.object({ ...cloudWatchInstanceShape }),
+  initConfigSchema: z.object({}),
+  defaultMinCollectionInterval: 60,
+  checkClass: cloudWatchCheckClass(rekognitionIntegration),
+};

@@ -1,0 +1,283 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { AccountClient, ListRegionsCommand } from '@aws-sdk/client-account';
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import { ApiGatewayV2Client } from '@aws-sdk/client-apigatewayv2';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { StandardRetryStrategy } from '@smithy/core/retry';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { AwsCredentialIdentityProvider, Pluggable } from '@smithy/types';
+import { awsCallScope, classifyAwsError } from './aws-call-stats.js';
+import type { ApiRateLimiter } from './token-bucket.js';
+
+/** Where and as whom an instance talks to AWS. */
+export interface AwsAccess {
+  readonly roleArn?: string;
+  readonly externalId?: string;
+  /** Overrides every service endpoint (the emulator, a VPC endpoint proxy). */
+  readonly endpointUrl?: string;
+}
+
+export interface AwsClientOptions {
+  /** Attempts per call, the SDK's own retry loop (full-jitter exponential backoff). The only retry layer. */
+  readonly maxAttempts: number;
+  readonly connectTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+}
+
+export const DEFAULT_AWS_CLIENT_OPTIONS: AwsClientOptions = {
+  maxAttempts: 4,
+  connectTimeoutMs: 3_000,
+  requestTimeoutMs: 20_000,
+};
+
+export type ClientKind =
+  'cloudwatch' | 'lambda' | 'tagging' | 'apigateway' | 'apigatewayv2' | 'sts' | 'account';
+
+interface ClientByKind {
+  cloudwatch: CloudWatchClient;
+  lambda: LambdaClient;
+  tagging: ResourceGroupsTaggingAPIClient;
+  apigateway: APIGatewayClient;
+  apigatewayv2: ApiGatewayV2Client;
+  sts: STSClient;
+  account: AccountClient;
+}
+
+const SERVICE_OF: Record<ClientKind, string> = {
+  cloudwatch: 'monitoring',
+  lambda: 'lambda',
+  tagging: 'tagging',
+  apigateway: 'apigateway',
+  apigatewayv2: 'apigateway',
+  sts: 'sts',
+  account: 'account',
+};
+
+/**
+ * Builds and caches SDK clients per (credentials, endpoint, region, service). Every client:
+ * - retries inside the SDK only (StandardRetryStrategy), so retries never multiply with ours;
+ * - takes a token from the process-wide bucket of its (account, region, API) before every attempt;
+ * - counts each attempt and its outcome into the calling instance's AwsCallStats.
+ */
+export class AwsClientFactory {
+  private readonly clients = new Map<string, ClientByKind[ClientKind]>();
+  private readonly credentialProviders = new Map<string, AwsCredentialIdentityProvider>();
+  private readonly accountIds = new Map<string, Promise<string>>();
+  private readonly regionLists = new Map<string, Promise<string[]>>();
+  private readonly requestHandler: NodeHttpHandler;
+  private baseCredentials: AwsCredentialIdentityProvider | undefined;
+
+  constructor(
+    private readonly limiter: ApiRateLimiter,
+    private readonly options: AwsClientOptions = DEFAULT_AWS_CLIENT_OPTIONS,
+  ) {
+    this.requestHandler = new NodeHttpHandler({
+      httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 64 }),
+      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
+      connectionTimeout: options.connectTimeoutMs,
+      requestTimeout: options.requestTimeoutMs,
+      // Without it the handler only logs a warning and the call hangs: a stuck socket must become a
+      // retryable TimeoutError.
+      throwOnRequestTimeout: true,
+    });
+  }
+
+  /** Stable key naming the identity, never the secret: used for caches and rate-limit scopes. */
+  accessKey(access: AwsAccess): string {
+    return `${access.roleArn ?? 'default'}|${access.endpointUrl ?? ''}`;
+  }
+
+  private credentials(access: AwsAccess): AwsCredentialIdentityProvider {
+    const key = this.accessKey(access);
+    let provider = this.credentialProviders.get(key);
+    if (!provider) {
+      this.baseCredentials ??= fromNodeProviderChain();
+      provider = access.roleArn
+        ? // The SDK memoises temporary credentials and refreshes them before they expire.
+          fromTemporaryCredentials({
+            masterCredentials: this.baseCredentials,
+            params: {
+              RoleArn: access.roleArn,
+              ExternalId: access.externalId,
+              RoleSessionName: 'dogwatch',
+              DurationSeconds: 3600,
+            },
+            clientConfig: {
+              region: 'us-east-1',
+              ...(access.endpointUrl ? { endpoint: access.endpointUrl } : {}),
+              requestHandler: this.requestHandler,
+            },
+          })
+        : this.baseCredentials;
+      this.credentialProviders.set(key, provider);
+    }
+    return provider;
+  }
+
+  client<K extends ClientKind>(kind: K, access: AwsAccess, region: string): ClientByKind[K] {
+    const key = `${this.accessKey(access)}|${region}|${kind}`;
+    const cached = this.clients.get(key);
+    if (cached) return cached as ClientByKind[K];
+    const config = {
+      region,
+      credentials: this.credentials(access),
+      ...(access.endpointUrl ? { endpoint: access.endpointUrl } : {}),
+      requestHandler: this.requestHandler,
+      retryStrategy: new StandardRetryStrategy(this.options.maxAttempts),
+    };
+    const client = createClient(kind, config, () => this.accountingPlugin(key, region, SERVICE_OF[kind]));
+    this.clients.set(key, client);
+    return client as ClientByKind[K];
+  }
+
+  /** The account of the credentials, from STS GetCallerIdentity, cached for the process lifetime. */
+  accountId(access: AwsAccess): Promise<string> {
+    const key = this.accessKey(access);
+    let id = this.accountIds.get(key);
+    if (!id) {
+      id = this.client('sts', access, 'us-east-1')
+        .send(new GetCallerIdentityCommand({}), { abortSignal: awsCallScope.getStore()?.signal })
+        .then((r) => {
+          if (!r.Account) throw new Error('STS GetCallerIdentity returned no Account');
+          return r.Account;
+        });
+      // A failure is not cached: the next run asks again.
+      id.catch(() => this.accountIds.delete(key));
+      this.accountIds.set(key, id);
+    }
+    return id;
+  }
+
+  /** Regions enabled for the account (Account ListRegions), for `regions: all`. Cached per identity. */
+  enabledRegions(access: AwsAccess): Promise<string[]> {
+    const key = this.accessKey(access);
+    let regions = this.regionLists.get(key);
+    if (!regions) {
+      regions = (async () => {
+        const client = this.client('account', access, 'us-east-1');
+        const found: string[] = [];
+        let nextToken: string | undefined;
+        do {
+          const page = await client.send(
+            new ListRegionsCommand({
+              RegionOptStatusContains: ['ENABLED', 'ENABLED_BY_DEFAULT'],
+              MaxResults: 50,
+              NextToken: nextToken,
+            }),
+            { abortSignal: awsCallScope.getStore()?.signal },
+          );
+          for (const r of page.Regions ?? []) if (r.RegionName) found.push(r.RegionName);
+          nextToken = page.NextToken || undefined;
+        } while (nextToken);
+        return found.sort();
+      })();
+      regions.catch(() => this.regionLists.delete(key));
+      this.regionLists.set(key, regions);
+    }
+    return regions;
+  }
+
+  private accountingPlugin<I extends object, O extends object>(
+    scopeKey: string,
+    region: string,
+    service: string,
+  ): Pluggable<I, O> {
+    const limiter = this.limiter;
+    return {
+      applyToStack(stack) {
+        // Outside the retry loop: one per logical call, so retries = attempts - calls.
+        stack.add(
+          (next) => (args) => {
+            const scope = awsCallScope.getStore();
+            if (scope) scope.stats.calls++;
+            return next(args);
+          },
+          { step: 'initialize', name: 'dogwatchCallCounter' },
+        );
+        stack.add(
+          (next, context) => async (args) => {
+            const operation = String(context.commandName ?? 'Unknown').replace(/Command$/, '');
+            const scope = awsCallScope.getStore();
+            await limiter.take(scopeKey, region, service, operation, scope?.signal);
+            try {
+              const result = await next(args);
+              scope?.stats.record(operation, 'ok');
+              return result;
+            } catch (error) {
+              scope?.stats.record(operation, classifyAwsError(error));
+              throw error;
+            }
+          },
+          // Inside the SDK's retry loop (which is `finalizeRequest`/high), so every attempt is
+          // rate-limited and counted, retries included.
+          { step: 'finalizeRequest', priority: 'low', name: 'dogwatchRateLimitAndAccounting' },
+        );
+      },
+    };
+  }
+
+  destroy(): void {
+    for (const client of this.clients.values()) client.destroy();
+    this.clients.clear();
+    this.requestHandler.destroy();
+  }
+}
+
+interface CommonClientConfig {
+  region: string;
+  credentials: AwsCredentialIdentityProvider;
+  endpoint?: string;
+  requestHandler: NodeHttpHandler;
+  retryStrategy: StandardRetryStrategy;
+}
+
+type PluginFactory = <I extends object, O extends object>() => Pluggable<I, O>;
+
+function createClient(
+  kind: ClientKind,
+  config: CommonClientConfig,
+  plugin: PluginFactory,
+): ClientByKind[ClientKind] {
+  switch (kind) {
+    case 'cloudwatch': {
+      const client = new CloudWatchClient(config);
+      client.middlewareStack.use(plugin());
+      return client;
+    }
+    case 'lambda': {
+      const client = new LambdaClient(config);
+      client.middlewareStack.use(plugin());
+      return client;
+    }
+    case 'tagging': {
+      const client = new ResourceGroupsTaggingAPIClient(config);
+      client.middlewareStack.use(plugin());
+      return client;
+    }
+    case 'apigateway': {
+      const client = new APIGatewayClient(config);
+      client.middlewareStack.use(plugin());
+      return client;
+    }
+    case 'apigatewayv2': {
+      const client = new ApiGatewayV2Client(config);
+      client.middlewareStack.use(plugin());
+      return client;
+    }
+    case 'sts': {
+      const client = new STSClient(config);
+      client.middlewareStack.use(plugin());
+      return client;
+    }
+    case 'account': {
+      const client = new AccountClient(config);
+      client.middlewareStack.use(plugin());
+      return client;
+    }
+  }
+}

@@ -1,0 +1,128 @@
+import {
+  GetMetricDataCommand,
+  type CloudWatchClient,
+  type MetricDataQuery,
+  type MetricDataResult,
+} from '@aws-sdk/client-cloudwatch';
+import { awsCallScope } from '../aws/aws-call-stats.js';
+import type { Series } from './series.js';
+
+/** GetMetricData's hard limit of queries per request. */
+export const MAX_QUERIES_PER_REQUEST = 500;
+
+export interface PlannedQuery {
+  readonly series: Series;
+  readonly statistic: string;
+}
+
+export interface QueryResult {
+  /** Period starts (ms) and values, ascending, same length. */
+  readonly timestamps: number[];
+  readonly values: number[];
+  /** Complete unless CloudWatch said otherwise (PartialData / InternalError / Forbidden) or data was bad. */
+  complete: boolean;
+  readonly problems: string[];
+}
+
+/**
+ * One GetMetricData request of ≤ 500 queries over one window, every NextToken followed, results matched
+ * back by query Id. Malformed parts of a response (unknown Ids, mismatched lengths, non-numbers) are
+ * reported on the query and skipped; the rest is used.
+ */
+export async function fetchMetricData(
+  client: CloudWatchClient,
+  namespace: string,
+  queries: readonly PlannedQuery[],
+  period: number,
+  startMs: number,
+  endMs: number,
+  signal: AbortSignal,
+): Promise<{ results: QueryResult[]; unknownIds: string[]; pages: number }> {
+  if (queries.length > MAX_QUERIES_PER_REQUEST)
+    throw new Error(`at most ${MAX_QUERIES_PER_REQUEST} queries per request`);
+  const metricDataQueries: MetricDataQuery[] = queries.map((q, i) => ({
+    Id: `q${i}`,
+    MetricStat: {
+      Metric: { Namespace: namespace, MetricName: q.series.metricName, Dimensions: [...q.series.dimensions] },
+      Period: period,
+      Stat: q.statistic,
+    },
+    ReturnData: true,
+  }));
+  const results: QueryResult[] = queries.map(() => ({
+    timestamps: [],
+    values: [],
+    complete: true,
+    problems: [],
+  }));
+  const unknownIds: string[] = [];
+  const lastStatus: (string | undefined)[] = queries.map(() => undefined);
+  let nextToken: string | undefined;
+  let pages = 0;
+  const scope = awsCallScope.getStore();
+  do {
+    const response = await client.send(
+      new GetMetricDataCommand({
+        MetricDataQueries: metricDataQueries,
+        StartTime: new Date(startMs),
+        EndTime: new Date(endMs),
+        ScanBy: 'TimestampAscending',
+        NextToken: nextToken,
+      }),
+      { abortSignal: signal },
+    );
+    pages++;
+    // Billed per metric requested, each page of the request included.
+    if (scope) scope.stats.metricsRequested += queries.length;
+    for (const result of response.MetricDataResults ?? []) {
+      const index = parseQueryId(result.Id, queries.length);
+      if (index === undefined) {
+        unknownIds.push(String(result.Id));
+        continue;
+      }
+      absorb(results[index]!, result);
+      lastStatus[index] = result.StatusCode;
+    }
+    nextToken = response.NextToken || undefined;
+  } while (nextToken);
+
+  lastStatus.forEach((status, i) => {
+    const r = results[i]!;
+    if (status !== undefined && status !== 'Complete') {
+      r.complete = false;
+      r.problems.push(`CloudWatch status ${status}`);
+    }
+  });
+  return { results, unknownIds, pages };
+}
+
+function parseQueryId(id: string | undefined, count: number): number | undefined {
+  if (!id || !/^q\d+$/.test(id)) return undefined;
+  const n = Number(id.slice(1));
+  return n < count ? n : undefined;
+}
+
+function absorb(target: QueryResult, result: MetricDataResult): void {
+  const timestamps = Array.isArray(result.Timestamps) ? result.Timestamps : [];
+  const values = Array.isArray(result.Values) ? result.Values : [];
+  if (timestamps.length !== values.length) {
+    target.complete = false;
+    target.problems.push(
+      `${timestamps.length} timestamps but ${values.length} values; extra entries skipped`,
+    );
+  }
+  for (const message of result.Messages ?? [])
+    target.problems.push(`${message.Code ?? ''} ${message.Value ?? ''}`.trim());
+  const n = Math.min(timestamps.length, values.length);
+  for (let i = 0; i < n; i++) {
+    const t = timestamps[i] instanceof Date ? timestamps[i]!.getTime() : NaN;
+    const v = values[i];
+    if (!Number.isFinite(t) || typeof v !== 'number' || !Number.isFinite(v)) {
+      target.complete = false;
+      target.problems.push(`skipped a malformed datapoint (${String(timestamps[i])}, ${String(v)})`);
+      continue;
+    }
+    target.timestamps.push(t);
+    target.values.push(v);
+  }
+}

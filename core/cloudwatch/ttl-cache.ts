@@ -1,0 +1,60 @@
+import type { Clock } from '../clock.js';
+
+/**
+ * Stale-while-revalidate cache for discovery results. The first `get` of a key waits for the loader;
+ * afterwards a stale entry is returned at once and refreshed in the background, so discovery stays off
+ * the critical path of a run. A failed refresh keeps the old value (and is reported through onError).
+ */
+export class TtlCache<T> {
+  private readonly entries = new Map<string, { value: T; loadedAt: number; refreshing?: Promise<void> }>();
+  private readonly pending = new Map<string, Promise<T>>();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly onError: (key: string, error: unknown) => void = () => undefined,
+  ) {}
+
+  async get(key: string, ttlMs: number, load: () => Promise<T>): Promise<T> {
+    const entry = this.entries.get(key);
+    if (entry) {
+      if (this.clock.now() - entry.loadedAt >= ttlMs && !entry.refreshing) {
+        entry.refreshing = load().then(
+          (value) => {
+            this.entries.set(key, { value, loadedAt: this.clock.now() });
+          },
+          (error: unknown) => {
+            entry.refreshing = undefined;
+            this.onError(key, error);
+          },
+        );
+      }
+      return entry.value;
+    }
+    let pending = this.pending.get(key);
+    if (!pending) {
+      pending = load().then(
+        (value) => {
+          this.entries.set(key, { value, loadedAt: this.clock.now() });
+          this.pending.delete(key);
+          return value;
+        },
+        (error: unknown) => {
+          this.pending.delete(key);
+          throw error;
+        },
+      );
+      this.pending.set(key, pending);
+    }
+    return pending;
+  }
+
+  /** Version of an entry: changes whenever the value is replaced (plans are rebuilt then). */
+  loadedAt(key: string): number | undefined {
+    return this.entries.get(key)?.loadedAt;
+  }
+
+  /** Waits for background refreshes (tests, shutdown). */
+  async settle(): Promise<void> {
+    await Promise.all([...this.entries.values()].map((e) => e.refreshing ?? Promise.resolve()));
+  }
+}

@@ -1,0 +1,141 @@
+import { appendFileSync, closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { mkdir, readFile, rename, truncate } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../log/logger.js';
+import { crashPoint } from '../runtime/crash-points.js';
+
+/**
+ * Progress of one query (series × statistic): `w` is the end of its last settled period (ms); `emitted`
+ * lists period starts ≥ w already sent (points that arrived while an earlier period is still awaited).
+ */
+export interface QueryProgress {
+  readonly w: number;
+  readonly emitted: readonly number[];
+}
+
+type Serialized = [number, ...number[]];
+
+/**
+ * Durable watermarks of one instance: `<state>/<instance>.json` (snapshot, written to a temp file then
+ * renamed) plus `<instance>.journal` (one JSON line per flushed batch, appended after the batch's points
+ * were handed to the sink). Replaying the journal over the snapshot on start means a crash at any point
+ * neither loses nor repeats a batch: a batch is either in the journal (sent) or not (fetched again).
+ */
+export class WatermarkStore {
+  private readonly progress = new Map<string, QueryProgress>();
+  private readonly snapshotPath: string;
+  private readonly journalPath: string;
+  private loaded = false;
+  private journalLines = 0;
+
+  constructor(
+    private readonly stateDir: string,
+    instanceId: string,
+    private readonly logger: Logger,
+  ) {
+    const safe = instanceId.replace(/[^A-Za-z0-9_.-]/g, '_');
+    this.snapshotPath = join(stateDir, `${safe}.json`);
+    this.journalPath = join(stateDir, `${safe}.journal`);
+  }
+
+  /** Reads snapshot and journal. Unreadable or corrupt state → a warning and a fresh start (bounded lookback). */
+  async load(): Promise<string | undefined> {
+    if (this.loaded) return undefined;
+    this.loaded = true;
+    let warning: string | undefined;
+    try {
+      const text = await readFile(this.snapshotPath, 'utf8');
+      const parsed = JSON.parse(text) as { version?: number; queries?: Record<string, unknown> };
+      if (parsed.version !== 1 || typeof parsed.queries !== 'object' || parsed.queries === null) {
+        throw new Error('unexpected format');
+      }
+      this.applyEntries(parsed.queries);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') {
+        this.progress.clear();
+        warning =
+          `state file ${this.snapshotPath} is unreadable (${error instanceof Error ? error.message : String(error)}); ` +
+          'starting fresh with the first-run lookback — points since the last run may be missing';
+        this.logger.warn(warning);
+      }
+    }
+    try {
+      const journal = await readFile(this.journalPath, 'utf8');
+      for (const line of journal.split('\n')) {
+        if (!line) continue;
+        try {
+          this.applyEntries(JSON.parse(line) as Record<string, unknown>);
+        } catch {
+          // A torn last line: the crash hit while appending it. Its batch is fetched again.
+          this.logger.warn(`ignoring a torn line in ${this.journalPath}`);
+        }
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    return warning;
+  }
+
+  private applyEntries(entries: Record<string, unknown>): void {
+    for (const [key, value] of Object.entries(entries)) {
+      if (!Array.isArray(value) || value.length === 0 || !value.every((n) => Number.isFinite(n))) continue;
+      const [w, ...emitted] = value as Serialized;
+      this.progress.set(key, { w, emitted });
+    }
+  }
+
+  get(key: string): QueryProgress | undefined {
+    return this.progress.get(key);
+  }
+
+  get size(): number {
+    return this.progress.size;
+  }
+
+  /** Applies progress of a flushed batch and appends it to the journal before returning. */
+  async record(updates: ReadonlyMap<string, QueryProgress>): Promise<void> {
+    if (updates.size === 0) return;
+    const line: Record<string, Serialized> = {};
+    for (const [key, p] of updates) {
+      this.progress.set(key, p);
+      line[key] = [p.w, ...p.emitted];
+    }
+    await mkdir(this.stateDir, { recursive: true });
+    // Synchronous on purpose: nothing else may interleave between "batch sent" and "batch recorded".
+    appendFileSync(this.journalPath, `${JSON.stringify(line)}\n`);
+    this.journalLines++;
+    crashPoint('after-journal');
+  }
+
+  /** Folds the journal into a new snapshot: temp file, fsync, rename, then truncate the journal. */
+  async compact(): Promise<void> {
+    if (this.journalLines === 0) return;
+    await mkdir(this.stateDir, { recursive: true });
+    const queries: Record<string, Serialized> = {};
+    for (const [key, p] of this.progress) queries[key] = [p.w, ...p.emitted];
+    const body = JSON.stringify({ version: 1, savedAt: new Date().toISOString(), queries });
+    const tmp = `${this.snapshotPath}.tmp`;
+    const fd = openSync(tmp, 'w');
+    try {
+      const half = Math.floor(body.length / 2);
+      writeSync(fd, body.slice(0, half));
+      crashPoint('mid-state-write');
+      writeSync(fd, body.slice(half));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    await rename(tmp, this.snapshotPath);
+    crashPoint('after-state-rename');
+    await truncate(this.journalPath, 0);
+    this.journalLines = 0;
+  }
+
+  /** Drops progress of queries no longer planned (series gone), so state stays bounded. */
+  retainOnly(keys: ReadonlySet<string>, prefix: string): void {
+    for (const key of this.progress.keys()) {
+      if (key.startsWith(prefix) && !keys.has(key)) this.progress.delete(key);
+    }
+  }
+}

@@ -1,0 +1,35 @@
+/** conf.d and daemon settings: everything between the files a user writes and validated, typed config. */
+export { ConfigError, ConfigProblem, formatKeyPath, type KeyPath } from './config-problem.js';
+export { loadConfd, type ConfdLoadResult, type LoadConfdOptions } from './confd-loader.js';
+export {
+  DAEMON_DEFAULTS,
+  daemonFileSchema,
+  loadDaemonSettings,
+  type DaemonFlags,
+  type DaemonSettings,
+  type DogStatsDSettings,
+  type LoadDaemonSettingsOptions,
+  type SecretBackendSettings,
+} from './daemon-settings.js';
+export { parseDogStatsDUrl, type DogStatsDTarget } from './dogstatsd-address.js';
+export { closestMatch, levenshtein } from './did-you-mean.js';
+export { substituteEnv, type Environment } from './env-substitution.js';
+export { parseExampleOptionNames, renderConfExample, type ExampleOptionNames } from './example-writer.js';
+export { canonicalJson, configHash, instanceId } from './instance-id.js';
+export { parseListenAddress, type ListenAddress } from './listen-address.js';
+export type { LoadedInstance } from './loaded-instance.js';
+export { isSecretKeyName, MASK, maskSecrets, type MaskedInstance } from './mask-secrets.js';
+export {
+  buildInstanceSchema,
+  RESERVED_INSTANCE_KEYS,
+  reservedInstanceShape,
+  type ReservedInstanceOptions,
+} from './reserved-keys.js';
+export {
+  CommandSecretResolver,
+  SecretBackendError,
+  secretHandleOf,
+  secretResolverFor,
+  type SecretResolution,
+  type SecretResolver,
+} from './secret-resolver.js';

@@ -1,0 +1,106 @@
+import { validateDetailed } from 'node-cron';
+import { z } from 'zod';
+import type { CheckDefinition } from '../check/check.js';
+
+/** The Agent's reserved instance keys, as every LoadedInstance carries them after validation. */
+export interface ReservedInstanceOptions {
+  /** Seconds between runs; ignored when `schedule` is set. */
+  readonly min_collection_interval: number;
+  /** A cron expression (5 fields, or 6 with seconds) that replaces the interval. */
+  readonly schedule?: string;
+  readonly tags: readonly string[];
+  readonly service?: string;
+  readonly namespace?: string;
+  readonly name?: string;
+  readonly empty_default_hostname: boolean;
+}
+
+export const RESERVED_INSTANCE_KEYS = [
+  'min_collection_interval',
+  'schedule',
+  'tags',
+  'service',
+  'namespace',
+  'name',
+  'empty_default_hostname',
+] as const;
+
+const cronExpression = z.string().superRefine((expression, context) => {
+  const result = validateDetailed(expression);
+  if (result.valid) return;
+  const reason = result.errors.map((error) => error.message).join('; ');
+  context.addIssue({
+    code: 'custom',
+    message: `expected a cron expression (5 fields, or 6 with seconds, e.g. "*/5 * * * *"), found ${JSON.stringify(expression)} (${reason})`,
+  });
+});
+
+/** The reserved keys' schema for one check: the interval default is the check's own. */
+export function reservedInstanceShape(definition: Pick<CheckDefinition, 'defaultMinCollectionInterval'>) {
+  return {
+    min_collection_interval: z
+      .number()
+      .min(1)
+      .default(definition.defaultMinCollectionInterval)
+      .describe('Seconds between two runs of this instance. Do not set together with `schedule`.'),
+    schedule: cronExpression.optional().meta({
+      description:
+        'A cron expression (5 fields, or 6 with seconds) for when this instance runs, instead of `min_collection_interval`.',
+      examples: ['*/5 * * * *'],
+    }),
+    tags: z
+      .array(z.string())
+      .default([])
+      .meta({
+        description: 'Tags added to every metric, event and service check of this instance (`key:value`).',
+        examples: [['team:serverless', 'tier:1']],
+      }),
+    service: z
+      .string()
+      .optional()
+      .describe('Adds the tag `service:<SERVICE>` to everything this instance sends.'),
+    namespace: z
+      .string()
+      .optional()
+      .describe(
+        'A prefix for every metric name of this instance, to keep them apart from another collector.',
+      ),
+    name: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('A name for this instance, unique within the check; it becomes part of the instance ID.'),
+    empty_default_hostname: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Send metrics with an empty host (AWS resources are not this host). Set false to tag this host.',
+      ),
+  };
+}
+
+const reservedView = z.object(reservedInstanceShape({ defaultMinCollectionInterval: 1 }));
+
+/** The typed view of the reserved keys of an already validated instance config. */
+export function reservedOptionsOf(config: Readonly<Record<string, unknown>>): ReservedInstanceOptions {
+  return reservedView.parse(config);
+}
+
+/**
+ * The full instance schema of a check: its own options plus the reserved keys, unknown keys rejected.
+ * Throws when a check declares a reserved key itself (a programming error, caught by its tests).
+ */
+export function buildInstanceSchema(definition: CheckDefinition): z.ZodObject {
+  const own = Object.keys(definition.instanceSchema.shape);
+  const clash = own.filter((key) => (RESERVED_INSTANCE_KEYS as readonly string[]).includes(key));
+  if (clash.length > 0) {
+    throw new Error(
+      `check ${definition.name} declares reserved instance key(s) ${clash.join(', ')} in its instanceSchema`,
+    );
+  }
+  return definition.instanceSchema.safeExtend(reservedInstanceShape(definition)).strict();
+}
+
+export function buildInitConfigSchema(definition: CheckDefinition): z.ZodObject {
+  return definition.initConfigSchema.strict();
+}

@@ -1,0 +1,220 @@
+import type { z } from 'zod';
+import { redactString } from '../log/logger.js';
+import { ConfigProblem, formatKeyPath, type KeyPath } from './config-problem.js';
+import { closestMatch } from './did-you-mean.js';
+import {
+  describeFound,
+  describeType,
+  optionNamesAt,
+  schemaAt,
+  type JsonSchema,
+} from './schema-description.js';
+import type { YamlSource } from './yaml-source.js';
+
+/** What turning zod issues into problems needs to know about the value that was validated. */
+export interface IssueContext {
+  readonly file: string;
+  /** Positions; absent for values that did not come from a file. */
+  readonly source?: YamlSource;
+  /** Where the validated value sits in the file, e.g. `['instances', 1]`; zod paths are relative to it. */
+  readonly basePath: KeyPath;
+  /** The value that was validated (after substitution and secret resolution). */
+  readonly value: unknown;
+  readonly jsonSchema: JsonSchema;
+  /** True for relative paths whose value must never be quoted (resolved secrets, secret-named keys). */
+  isSecret(relativePath: KeyPath): boolean;
+  /** "amazon_lambda instance options", for unknown-key messages. */
+  readonly optionsName: string;
+}
+
+const MAX_LISTED_OPTIONS = 15;
+
+export function issuesToProblems(
+  issues: readonly z.core.$ZodIssue[],
+  context: IssueContext,
+): ConfigProblem[] {
+  return issues.flatMap((issue) => issueToProblems(issue, [], context));
+}
+
+function toKeyPath(path: readonly PropertyKey[]): (string | number)[] {
+  return path.map((segment) => (typeof segment === 'number' ? segment : String(segment)));
+}
+
+function valueAt(root: unknown, path: KeyPath): unknown {
+  let current = root;
+  for (const segment of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = Object.prototype.hasOwnProperty.call(current, segment)
+      ? (current as Record<string | number, unknown>)[segment]
+      : undefined;
+  }
+  return current;
+}
+
+function found(context: IssueContext, path: KeyPath): string {
+  for (let length = path.length; length >= 1; length--) {
+    if (context.isSecret(path.slice(0, length))) return 'a secret value (not shown)';
+  }
+  return redactString(describeFound(valueAt(context.value, path)));
+}
+
+/** The option as a user reads it in a hint: `period`, `regions[0]`. */
+function optionName(path: KeyPath): string {
+  return path.length === 0 ? 'the value' : `\`${formatKeyPath(path)}\``;
+}
+
+function problemAt(context: IssueContext, path: KeyPath, message: string, hint: string | undefined) {
+  const fullPath = [...context.basePath, ...path];
+  return new ConfigProblem({
+    file: context.file,
+    line: context.source?.lineOf(fullPath),
+    keyPath: formatKeyPath(fullPath),
+    message,
+    hint,
+  });
+}
+
+function optionHint(context: IssueContext, path: KeyPath, expected: string): string {
+  const schema = schemaAt(context.jsonSchema, path);
+  const description = schema?.description !== undefined ? ` (${schema.description})` : '';
+  const fallback =
+    schema?.default !== undefined
+      ? `, or remove it to use the default ${JSON.stringify(schema.default)}`
+      : '';
+  return `set ${optionName(path)} to ${expected}${description}${fallback}`;
+}
+
+function issueToProblems(issue: z.core.$ZodIssue, prefix: KeyPath, context: IssueContext): ConfigProblem[] {
+  const path = [...prefix, ...toKeyPath(issue.path)];
+  const schema = schemaAt(context.jsonSchema, path);
+  const expected =
+    schema && Object.keys(schema).length > 0 ? describeType(context.jsonSchema, schema) : undefined;
+
+  const isMissing =
+    (issue.code === 'invalid_type' || issue.code === 'invalid_union' || issue.code === 'invalid_value') &&
+    path.length > 0 &&
+    valueAt(context.value, path) === undefined;
+  if (isMissing) {
+    const description = schema?.description !== undefined ? `: ${schema.description}` : '';
+    return [
+      problemAt(
+        context,
+        path,
+        `missing required option: expected ${expected ?? 'a value'}, found nothing`,
+        `add ${optionName(path)}${description}`,
+      ),
+    ];
+  }
+
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const candidates = optionNamesAt(context.jsonSchema, path);
+      return issue.keys.map((key) => {
+        const suggestion = closestMatch(key, candidates);
+        const listed =
+          candidates.length > MAX_LISTED_OPTIONS
+            ? `${candidates.slice(0, MAX_LISTED_OPTIONS).join(', ')}, …`
+            : candidates.join(', ');
+        const didYouMean = suggestion !== undefined ? ` (did you mean ${suggestion}?)` : '';
+        return problemAt(
+          context,
+          [...path, key],
+          `unknown option '${key}'${didYouMean}: expected one of the ${context.optionsName} (${listed}), found '${key}'`,
+          suggestion !== undefined
+            ? `rename it to \`${suggestion}\``
+            : 'remove it (see conf.yaml.example for the options)',
+        );
+      });
+    }
+    case 'invalid_union': {
+      // Follow the branch whose outer type matched (its issues sit deeper than the union itself),
+      // so `regions: [1]` reports `regions[0]` rather than "not a list or 'all'".
+      const deeper = issue.errors
+        .filter((branch) => branch.length > 0 && branch.every((inner) => inner.path.length > 0))
+        .sort((a, b) => a.length - b.length)[0];
+      if (deeper) return deeper.flatMap((inner) => issueToProblems(inner, path, context));
+      return [
+        problemAt(
+          context,
+          path,
+          `expected ${expected ?? 'a different value'}, found ${found(context, path)}`,
+          optionHint(context, path, expected ?? 'a valid value'),
+        ),
+      ];
+    }
+    case 'invalid_type': {
+      const wanted = expected ?? `a ${issue.expected}`;
+      return [
+        problemAt(
+          context,
+          path,
+          `expected ${wanted}, found ${found(context, path)}`,
+          optionHint(context, path, wanted),
+        ),
+      ];
+    }
+    case 'invalid_value': {
+      const value = valueAt(context.value, path);
+      const options = issue.values.map((v) => (typeof v === 'string' ? v : String(v)));
+      const suggestion = typeof value === 'string' ? closestMatch(value, options) : undefined;
+      const wanted = expected ?? `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+      const didYouMean = suggestion !== undefined ? ` (did you mean ${JSON.stringify(suggestion)}?)` : '';
+      return [
+        problemAt(
+          context,
+          path,
+          `expected ${wanted}, found ${found(context, path)}${didYouMean}`,
+          suggestion !== undefined
+            ? `write ${JSON.stringify(suggestion)}`
+            : optionHint(context, path, wanted),
+        ),
+      ];
+    }
+    case 'too_small':
+    case 'too_big': {
+      const wanted = expected ?? boundText(issue);
+      return [
+        problemAt(
+          context,
+          path,
+          `expected ${wanted}, found ${found(context, path)}`,
+          optionHint(context, path, wanted),
+        ),
+      ];
+    }
+    case 'custom': {
+      // Custom refinements phrase their own expectation; add what was found when they did not.
+      const message = /\bfound\b/.test(issue.message)
+        ? issue.message
+        : `${issue.message}, found ${found(context, path)}`;
+      const description = schema?.description !== undefined ? `: ${schema.description}` : '';
+      return [problemAt(context, path, message, `correct ${optionName(path)}${description}`)];
+    }
+    default: {
+      const wanted = expected ?? 'a valid value';
+      return [
+        problemAt(
+          context,
+          path,
+          `expected ${wanted} (${issue.message}), found ${found(context, path)}`,
+          optionHint(context, path, wanted),
+        ),
+      ];
+    }
+  }
+}
+
+function boundText(issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig): string {
+  const small = issue.code === 'too_small';
+  const bound = String(small ? issue.minimum : issue.maximum);
+  const op = small ? (issue.inclusive ? '≥' : '>') : issue.inclusive ? '≤' : '<';
+  switch (issue.origin) {
+    case 'array':
+    case 'set':
+      return `${small ? 'at least' : 'at most'} ${bound} item(s)`;
+    case 'string':
+      return `${small ? 'at least' : 'at most'} ${bound} character(s)`;
+    default:
+      return `a number ${op} ${bound}`;
+  }
+}

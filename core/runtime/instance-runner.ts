@@ -1,0 +1,224 @@
+import { Container } from 'inversify';
+import {
+  type Check,
+  InitConfigToken,
+  InstanceConfigToken,
+  InstanceInfoToken,
+  type InstanceInfo,
+} from '../check/check.js';
+import type { Logger } from '../log/logger.js';
+import { ServiceCheckStatus } from '../sink/samples.js';
+import type { Sink } from '../sink/sink.js';
+import type { InstanceStatus, StatusRegistry } from '../status/status-registry.js';
+import { LoggerToken } from '../tokens.js';
+import { InstanceSubmitter } from './instance-submitter.js';
+import type { LoadedInstance } from '../config/loaded-instance.js';
+import { describeSchedule } from './instance-schedule.js';
+import type { SelfTelemetry } from './self-telemetry.js';
+
+const CheckToken = Symbol.for('dogwatch.Check');
+
+export interface RunOutcome {
+  readonly ok: boolean;
+  readonly timedOut: boolean;
+  readonly durationMs: number;
+  readonly error?: string;
+}
+
+export interface InstanceRunnerOptions {
+  readonly instance: LoadedInstance;
+  readonly root: Container;
+  readonly sink: Sink;
+  readonly status: StatusRegistry;
+  readonly logger: Logger;
+  readonly globalTags: readonly string[];
+  readonly runTimeoutMs: number;
+  readonly telemetry?: SelfTelemetry;
+}
+
+/**
+ * Runs one configured instance: owns its child container and check object, enforces the run timeout,
+ * reports `<check>.can_connect`, and records status. A run never throws to its caller.
+ *
+ * Contract: at most one run of an instance is in flight at any time. A run that times out is reported
+ * at once, but the instance stays busy until the check's promise settles, so the next tick is skipped
+ * rather than overlapping the stuck run.
+ */
+export class InstanceRunner {
+  private readonly child: Container;
+  private readonly check: Check;
+  private readonly submitter: InstanceSubmitter;
+  private readonly statusEntry: InstanceStatus;
+  private inFlight: Promise<unknown> | undefined;
+  private disposed = false;
+  readonly logger: Logger;
+
+  constructor(private readonly options: InstanceRunnerOptions) {
+    const { instance } = options;
+    this.logger = options.logger.child({ check: instance.checkName, instance: instance.instanceId });
+    this.child = new Container({ parent: options.root, defaultScope: 'Singleton' });
+    const info: InstanceInfo = {
+      checkName: instance.checkName,
+      instanceId: instance.instanceId,
+      source: instance.source,
+    };
+    this.child.bind(InstanceConfigToken).toConstantValue(instance.config);
+    this.child.bind(InitConfigToken).toConstantValue(instance.initConfig ?? {});
+    this.child.bind(InstanceInfoToken).toConstantValue(info);
+    this.child.bind(LoggerToken).toConstantValue(this.logger);
+    this.child.bind(CheckToken).to(instance.definition.checkClass);
+    this.check = this.child.get<Check>(CheckToken);
+
+    const { reserved } = instance;
+    const tags = [...reserved.tags, ...options.globalTags];
+    if (reserved.service) tags.push(`service:${reserved.service}`);
+    this.submitter = new InstanceSubmitter(options.sink, {
+      namespace: reserved.namespace,
+      tags,
+      emptyHostname: reserved.empty_default_hostname,
+      logger: this.logger,
+    });
+    this.statusEntry = options.status.register({
+      checkName: instance.checkName,
+      instanceId: instance.instanceId,
+      source: `${instance.source.file}:${instance.source.line}`,
+      schedule: describeSchedule(instance),
+    });
+  }
+
+  get instance(): LoadedInstance {
+    return this.options.instance;
+  }
+
+  get busy(): boolean {
+    return this.inFlight !== undefined;
+  }
+
+  /** Records a tick that found the previous run still going. */
+  recordSkip(): void {
+    this.statusEntry.skippedRuns++;
+    this.logger.warn(
+      `run skipped: the previous run is still in progress (${describeSchedule(this.options.instance)}); ` +
+        'consider a longer min_collection_interval',
+    );
+    this.options.telemetry?.skippedRun(this.options.instance);
+  }
+
+  /**
+   * One run. `dryRun` (dogwatch check) sends to `sink` instead of the daemon's sink and tells the check
+   * not to persist progress. Resolves when the run ends or times out; never rejects.
+   */
+  async run(runOptions: { dryRun?: boolean; sink?: Sink } = {}): Promise<RunOutcome> {
+    if (this.inFlight) {
+      this.recordSkip();
+      return { ok: false, timedOut: false, durationMs: 0, error: 'skipped: previous run in progress' };
+    }
+    if (this.disposed) return { ok: false, timedOut: false, durationMs: 0, error: 'instance removed' };
+    const { instance } = this.options;
+    const sink = runOptions.sink ?? this.options.sink;
+    const status = this.statusEntry;
+    const started = performance.now();
+    const abort = new AbortController();
+    this.submitter.beginRun(sink);
+    status.running = true;
+
+    const runPromise = this.check.run({
+      submit: this.submitter,
+      signal: abort.signal,
+      dryRun: runOptions.dryRun ?? false,
+    });
+    const settled = runPromise.then(
+      () => ({ ok: true as const }),
+      (error: unknown) => ({ ok: false as const, error }),
+    );
+    this.inFlight = settled.finally(() => {
+      this.inFlight = undefined;
+      status.running = false;
+    });
+
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.options.runTimeoutMs);
+    });
+    const result = await Promise.race([settled, timeout]);
+    clearTimeout(timer);
+    const durationMs = performance.now() - started;
+
+    let outcome: RunOutcome;
+    if (result === 'timeout') {
+      abort.abort(new Error('run timed out'));
+      const message = `run timed out after ${(this.options.runTimeoutMs / 1000).toFixed(1)}s`;
+      status.timeouts++;
+      outcome = { ok: false, timedOut: true, durationMs, error: message };
+    } else if (!result.ok) {
+      const message = result.error instanceof Error ? result.error.message : String(result.error);
+      outcome = { ok: false, timedOut: false, durationMs, error: message };
+    } else {
+      outcome = { ok: true, timedOut: false, durationMs };
+    }
+
+    this.submitter.serviceCheck(
+      `${instance.checkName}.can_connect`,
+      outcome.ok ? ServiceCheckStatus.OK : ServiceCheckStatus.CRITICAL,
+      outcome.ok ? {} : { message: outcome.error },
+    );
+    this.record(outcome);
+    if (!runOptions.dryRun) this.options.telemetry?.run(instance, outcome, this.submitter.counts);
+    try {
+      await sink.flush();
+    } catch (error) {
+      this.logger.error(`sink flush failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    return outcome;
+  }
+
+  private record(outcome: RunOutcome): void {
+    const status = this.statusEntry;
+    const now = new Date().toISOString();
+    const counts = this.submitter.counts;
+    status.totalRuns++;
+    status.lastExecution = now;
+    status.lastExecutionMs = Math.round(outcome.durationMs);
+    status.averageExecutionMs =
+      (status.averageExecutionMs * (status.totalRuns - 1) + outcome.durationMs) / status.totalRuns;
+    status.metricSamples += counts.metricSamples;
+    status.lastRunMetricSamples = counts.metricSamples;
+    status.events += counts.events;
+    status.serviceChecks += counts.serviceChecks;
+    status.warnings = [...this.submitter.warnings];
+    if (outcome.ok) {
+      status.lastSuccess = now;
+      this.logger.debug(`run ok in ${Math.round(outcome.durationMs)} ms, ${counts.metricSamples} samples`);
+    } else {
+      status.errors++;
+      status.lastError = { time: now, message: outcome.error ?? 'unknown error' };
+      this.logger.error(`run failed: ${outcome.error ?? 'unknown error'}`);
+    }
+  }
+
+  /** Waits for an in-flight run to settle, at most `deadlineMs`. Resolves true if it settled. */
+  async drain(deadlineMs: number): Promise<boolean> {
+    const inFlight = this.inFlight;
+    if (!inFlight) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const done = await Promise.race([
+      inFlight.then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), deadlineMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    return done;
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    try {
+      await this.check.dispose?.();
+    } catch (error) {
+      this.logger.warn(`dispose failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    this.options.status.unregister(this.options.instance.instanceId);
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * Real DogStatsD listeners for tests: a UDP socket on 127.0.0.1 and a unix datagram socket. They
+ * record every datagram as received, so tests assert on the exact bytes on the wire.
+ */
+import dgram from 'node:dgram';
+import { rmSync } from 'node:fs';
+import unixDgram from 'unix-dgram';
+
+/** `count`: wait until at least that many lines arrived. A predicate sees every line so far. */
+export type WaitCondition = number | ((lines: readonly string[], datagrams: readonly Buffer[]) => boolean);
+
+export interface DogStatsdListener {
+  /** Every datagram, in arrival order. */
+  readonly datagrams: Buffer[];
+  /** Every line of every datagram (split on `\n`), in arrival order. */
+  lines(): string[];
+  /** Resolves once the condition holds; rejects after `timeoutMs` (default 5000) saying what arrived. */
+  waitFor(condition: WaitCondition, timeoutMs?: number): Promise<void>;
+  /** Forgets what arrived so far. */
+  clear(): void;
+  close(): Promise<void>;
+}
+
+export interface UdpListener extends DogStatsdListener {
+  readonly address: string;
+  readonly port: number;
+}
+
+export interface UdsListener extends DogStatsdListener {
+  readonly path: string;
+}
+
+class DatagramRecorder {
+  readonly datagrams: Buffer[] = [];
+  private readonly receivedLines: string[] = [];
+  private waiters: Array<() => void> = [];
+
+  record(datagram: Buffer): void {
+    this.datagrams.push(datagram);
+    for (const line of datagram.toString('utf8').split('\n')) this.receivedLines.push(line);
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const waiter of waiters) waiter();
+  }
+
+  lines(): string[] {
+    return [...this.receivedLines];
+  }
+
+  clear(): void {
+    this.datagrams.length = 0;
+    this.receivedLines.length = 0;
+  }
+
+  waitFor(condition: WaitCondition, timeoutMs = 5000): Promise<void> {
+    const holds = (): boolean =>
+      typeof condition === 'number'
+        ? this.receivedLines.length >= condition
+        : condition(this.receivedLines, this.datagrams);
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (holds()) {
+          clearTimeout(timer);
+          resolve();
+        } else {
+          this.waiters.push(check);
+        }
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== check);
+        const wanted = typeof condition === 'number' ? `${String(condition)} lines` : 'the condition';
+        reject(
+          new Error(
+            `listener: waited ${String(timeoutMs)} ms for ${wanted}; got ${String(this.datagrams.length)} datagrams, ` +
+              `${String(this.receivedLines.length)} lines`,
+          ),
+        );
+      }, timeoutMs);
+      check();
+    });
+  }
+}
+
+/** A UDP listener on 127.0.0.1 and a random port, with the OS-default receive buffer. */
+export async function startUdpListener(): Promise<UdpListener> {
+  const recorder = new DatagramRecorder();
+  const socket = dgram.createSocket('udp4');
+  socket.on('message', (message) => recorder.record(message));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(0, '127.0.0.1', () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
+  const { address, port } = socket.address();
+  let closed = false;
+  return {
+    address,
+    port,
+    datagrams: recorder.datagrams,
+    lines: () => recorder.lines(),
+    waitFor: (condition, timeoutMs) => recorder.waitFor(condition, timeoutMs),
+    clear: () => recorder.clear(),
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (closed) return resolve();
+        closed = true;
+        socket.close(() => resolve());
+      }),
+  };
+}
+
+/**
+ * A unix datagram listener bound at `path` (the file must not exist). `close` closes the socket
+ * and removes the file, as an Agent that stops does.
+ */
+export function startUdsListener(path: string): Promise<UdsListener> {
+  const recorder = new DatagramRecorder();
+  const socket = unixDgram.createSocket('unix_dgram', (message) => recorder.record(message));
+  return new Promise((resolve, reject) => {
+    // unix-dgram's bind emits synchronously.
+    socket.once('error', reject);
+    socket.once('listening', () => {
+      socket.off('error', reject);
+      socket.on('error', () => undefined);
+      let closed = false;
+      resolve({
+        path,
+        datagrams: recorder.datagrams,
+        lines: () => recorder.lines(),
+        waitFor: (condition, timeoutMs) => recorder.waitFor(condition, timeoutMs),
+        clear: () => recorder.clear(),
+        close: () => {
+          if (!closed) {
+            closed = true;
+            socket.close();
+            rmSync(path, { force: true });
+          }
+          return Promise.resolve();
+        },
+      });
+    });
+    socket.bind(path);
+  });
+}
