@@ -325,8 +325,12 @@ export class CloudWatchEngine<R = unknown> {
                   this.config.late_horizon * 1000,
                 )
               : { w: progress.w, emitted: [...emittedNow.emitted].sort((a, b) => a - b) };
-            if (updated.w !== progress.w || updated.emitted.length !== progress.emitted.length)
+            // A query seen for the first time is recorded even when nothing arrived: otherwise its
+            // synthetic first window would slide forward with every run and skip late periods.
+            const isNew = this.store.get(query.key) === undefined;
+            if (isNew || updated.w !== progress.w || updated.emitted.length !== progress.emitted.length) {
               updates.set(query.key, updated);
+            }
           }
         });
         if (!run.dryRun) {

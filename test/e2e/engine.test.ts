@@ -1,0 +1,361 @@
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+import { ManualClock } from '../../core/clock.js';
+import { normalizeTag } from '../../core/check/normalize.js';
+import { advanceWatermark } from '../../core/cloudwatch/cloudwatch-engine.js';
+import { AwsEmulator, DEFAULT_ACCOUNT, type Series, type WorldOptions } from '../emulator/index.js';
+import { CollectionHarness, useEmulatorCredentials } from '../support/collection-harness.js';
+import { sinkFor, TempWorkspace, testSettings } from '../support/daemon-harness.js';
+import { startUdpListener, type UdpListener } from '../support/dogstatsd-listener.js';
+import {
+  diffPoints,
+  expectedPoints,
+  metricTable,
+  parseMetricLine,
+  type ParsedMetricLine,
+} from '../support/world-truth.js';
+
+const MINUTE = 60_000;
+/** A fixed, minute-aligned start so expected windows are easy to state. */
+const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
+
+const NOTHING_BUT: WorldOptions = {
+  regions: ['us-east-1'],
+  accounts: [DEFAULT_ACCOUNT],
+  functions: 0,
+  edgeFunctions: 0,
+  dottedFunction: false,
+  eventSourceMappings: 0,
+  restApis: 0,
+  httpApis: 0,
+  websocketApis: 0,
+  rekognitionOperations: 0,
+  createdAtMs: T0 - 6 * 3600_000,
+};
+
+const identity = (series: Series): string[] => [
+  ...series.dimensions.map((d) => normalizeTag(`${d.Name}:${d.Value}`)!),
+  `region:${series.region}`,
+];
+
+const lambdaScope = (series: Series): string | undefined => {
+  const names = series.dimensions.map((d) => d.Name).join(',');
+  return names === 'FunctionName' ? 'function' : names === '' ? 'account' : undefined;
+};
+
+interface Setup {
+  readonly clock: ManualClock;
+  readonly emulator: AwsEmulator;
+  readonly listener: UdpListener;
+  readonly harness: CollectionHarness;
+  readonly workspace: TempWorkspace;
+  lines(): ParsedMetricLine[];
+  close(): Promise<void>;
+}
+
+async function setup(options: {
+  world: WorldOptions;
+  confs: Record<string, string>;
+  publicationDelay?: { baseSeconds: number; jitterSeconds: number };
+}): Promise<Setup> {
+  const clock = new ManualClock(T0);
+  const emulator = new AwsEmulator({
+    clock,
+    world: options.world,
+    publicationDelay: options.publicationDelay,
+  });
+  const endpoint = await emulator.start();
+  const listener = await startUdpListener();
+  const workspace = new TempWorkspace();
+  for (const [check, body] of Object.entries(options.confs)) {
+    workspace.writeConf(check, `instances:\n  - endpoint_url: ${endpoint}\n${body}`);
+  }
+  const settings = testSettings(workspace, { DD_DOGSTATSD_URL: `udp://127.0.0.1:${listener.port}` });
+  const harness = new CollectionHarness({ settings, clock, sink: sinkFor(settings) });
+  await harness.start();
+  return {
+    clock,
+    emulator,
+    listener,
+    harness,
+    workspace,
+    lines: () =>
+      listener
+        .lines()
+        .map(parseMetricLine)
+        .filter((l): l is ParsedMetricLine => l !== undefined),
+    async close() {
+      await harness.stop();
+      await listener.close();
+      await emulator.stop();
+      workspace.cleanup();
+    },
+  };
+}
+
+/** Waits until the listener has every datagram the sink sent (loopback UDP is quick but not instant). */
+async function settle(s: Setup): Promise<void> {
+  let previous = -1;
+  while (s.listener.datagrams.length !== previous) {
+    previous = s.listener.datagrams.length;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+before(() => useEmulatorCredentials());
+
+describe('CloudWatch engine against the emulator', () => {
+  test('N series × S statistics take exactly ceil(N·S/500) GetMetricData requests', async () => {
+    for (const [functions, metric] of [
+      [1, 'aws.lambda.invocations'],
+      [3, 'aws.lambda.duration*'],
+      [60, 'aws.lambda.duration*'],
+      [520, 'aws.lambda.invocations'],
+      [600, 'aws.lambda.duration*'],
+    ] as const) {
+      const s = await setup({
+        world: { ...NOTHING_BUT, functions },
+        confs: { amazon_lambda: `    regions: [us-east-1]\n    metrics: {include: ["${metric}"]}\n` },
+      });
+      try {
+        const cloudWatchName = metric.startsWith('aws.lambda.duration') ? 'Duration' : 'Invocations';
+        const statistics = cloudWatchName === 'Duration' ? 9 : 1;
+        const series = s.emulator.world
+          .series({ region: 'us-east-1', namespace: 'AWS/Lambda' })
+          .filter((x) => x.metricName === cloudWatchName && lambdaScope(x) === 'function');
+        const queries = series.length * statistics;
+        const [outcome] = await s.harness.runAll();
+        assert.ok(outcome!.ok, outcome!.error);
+        const requests = s.emulator.accounting.requests({ operation: 'GetMetricData' });
+        assert.equal(
+          requests,
+          Math.ceil(queries / 500),
+          `${queries} queries (${series.length} series × ${statistics})`,
+        );
+        assert.equal(s.emulator.accounting.snapshot().metricsRequested, queries);
+      } finally {
+        await s.close();
+      }
+    }
+  });
+
+  test('over 10 periods the emitted points equal the world exactly: every point once, exact values and timestamps', async () => {
+    const s = await setup({
+      world: { ...NOTHING_BUT, regions: ['us-east-1', 'eu-west-1'], functions: 4, rekognitionOperations: 5 },
+      confs: {
+        amazon_lambda: '    regions: [us-east-1, eu-west-1]\n',
+        amazon_rekognition: '    regions: [us-east-1, eu-west-1]\n',
+      },
+    });
+    try {
+      for (let run = 0; run < 10; run++) {
+        for (const outcome of await s.harness.runAll()) assert.ok(outcome.ok, outcome.error);
+        s.clock.advance(MINUTE);
+      }
+      await settle(s);
+      // delay 120 s, lookback one period: the first window starts 3 minutes before T0.
+      const fromMs = T0 - 3 * MINUTE;
+      const toMs = T0 + 9 * MINUTE - 2 * MINUTE;
+      const world = s.emulator.world;
+      const lines = s.lines();
+      for (const [check, namespace, scopeOf, keys] of [
+        ['amazon_lambda', 'AWS/Lambda', lambdaScope, ['functionname', 'region']],
+        ['amazon_rekognition', 'AWS/Rekognition', () => 'operation', ['operation', 'region']],
+      ] as const) {
+        const expected = expectedPoints({
+          world,
+          series: world.series({ account: DEFAULT_ACCOUNT, namespace }),
+          rows: metricTable(check),
+          scopeOf,
+          identity,
+          fromMs,
+          toMs,
+        });
+        const prefix = check === 'amazon_lambda' ? 'aws.lambda.' : 'aws.rekognition.';
+        const diff = diffPoints(
+          expected,
+          lines.filter((l) => l.metric.startsWith(prefix)),
+          keys,
+        );
+        assert.ok(expected.size > 500, `a meaningful world (${expected.size} points)`);
+        assert.deepEqual(diff, { missing: [], unexpected: [], duplicated: [], wrongValue: [] }, check);
+      }
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('late points are emitted once they are published, never before, and never twice', async () => {
+    const s = await setup({
+      world: { ...NOTHING_BUT, rekognitionOperations: 4 },
+      // Up to 11 minutes late, far beyond the 60 s delay: most periods are re-asked a few times.
+      publicationDelay: { baseSeconds: 30, jitterSeconds: 630 },
+      confs: { amazon_rekognition: '    regions: [us-east-1]\n    delay: 60\n    late_horizon: 900\n' },
+    });
+    try {
+      const world = s.emulator.world;
+      const series = world.series({ namespace: 'AWS/Rekognition' });
+      const rows = metricTable('amazon_rekognition');
+      const keys = ['operation', 'region'];
+      const fromMs = T0 - 2 * MINUTE;
+      for (let run = 0; run < 25; run++) {
+        for (const outcome of await s.harness.runAll()) assert.ok(outcome.ok, outcome.error);
+        await settle(s);
+        // Everything emitted so far was visible in CloudWatch at this moment.
+        const visible = expectedPoints({
+          world,
+          series,
+          rows,
+          scopeOf: () => 'operation',
+          identity,
+          fromMs,
+          toMs: s.clock.now(),
+          visibleBy: s.clock.now(),
+        });
+        const early = diffPoints(visible, s.lines(), keys);
+        assert.deepEqual(early.unexpected, [], `run ${run}: points emitted before CloudWatch published them`);
+        assert.deepEqual(early.duplicated, [], `run ${run}: duplicates`);
+        s.clock.advance(MINUTE);
+      }
+      // At the end, every point published by now and inside the windows was emitted exactly once.
+      const now = s.clock.now() - MINUTE;
+      const expected = expectedPoints({
+        world,
+        series,
+        rows,
+        scopeOf: () => 'operation',
+        identity,
+        fromMs,
+        toMs: Math.floor((now - 60_000) / MINUTE) * MINUTE,
+        visibleBy: now,
+      });
+      const diff = diffPoints(expected, s.lines(), keys);
+      assert.deepEqual(diff.missing, []);
+      assert.deepEqual(diff.duplicated, []);
+      assert.deepEqual(diff.wrongValue, []);
+      const reasked = s.emulator.accounting.snapshot().metricsRequested / (25 * series.length * 2);
+      assert.ok(
+        reasked <= 1.01,
+        `late periods are re-asked inside the same request, not in extra ones (${reasked})`,
+      );
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('polling every 5 periods emits all 5 points per series per run, at a fifth of the cost', async () => {
+    const s = await setup({
+      world: { ...NOTHING_BUT, rekognitionOperations: 3 },
+      confs: { amazon_rekognition: '    regions: [us-east-1]\n    min_collection_interval: 300\n' },
+    });
+    try {
+      const world = s.emulator.world;
+      const series = world.series({ namespace: 'AWS/Rekognition' });
+      const rows = metricTable('amazon_rekognition');
+      const queries = series.reduce(
+        (n, x) => n + rows.filter((r) => r.cloudwatchMetric === x.metricName).length,
+        0,
+      );
+      const keys = ['operation', 'region'];
+      const window = (fromMs: number, toMs: number): Map<string, number> =>
+        expectedPoints({ world, series, rows, scopeOf: () => 'operation', identity, fromMs, toMs });
+      await s.harness.runAll();
+      await settle(s);
+      let seen = s.lines().length;
+      const requestedAfterFirst = s.emulator.accounting.snapshot().metricsRequested;
+      for (let run = 1; run <= 4; run++) {
+        s.clock.advance(5 * MINUTE);
+        await s.harness.runAll();
+        await settle(s);
+        const fresh = s.lines().slice(seen);
+        seen += fresh.length;
+        // This run's window is the 5 periods since the previous one: all of them, nothing else.
+        const end = T0 + run * 5 * MINUTE - 2 * MINUTE;
+        const expected = window(end - 5 * MINUTE, end);
+        assert.ok(expected.size >= 5 * series.length, 'five points per series');
+        assert.deepEqual(
+          diffPoints(
+            expected,
+            fresh.filter((l) => l.timestamp !== undefined),
+            keys,
+          ),
+          {
+            missing: [],
+            unexpected: [],
+            duplicated: [],
+            wrongValue: [],
+          },
+        );
+      }
+      // Four runs asked each query once: the cost of 4 polls, not of 20.
+      const perRun = (s.emulator.accounting.snapshot().metricsRequested - requestedAfterFirst) / 4;
+      assert.equal(perRun, queries);
+      const all = window(T0 - 3 * MINUTE, T0 + 20 * MINUTE - 2 * MINUTE);
+      assert.deepEqual(diffPoints(all, s.lines(), keys), {
+        missing: [],
+        unexpected: [],
+        duplicated: [],
+        wrongValue: [],
+      });
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('a restart resumes from the persisted watermarks: no gap, no duplicate', async () => {
+    const s = await setup({
+      world: { ...NOTHING_BUT, rekognitionOperations: 3 },
+      confs: { amazon_rekognition: '    regions: [us-east-1]\n' },
+    });
+    try {
+      for (let run = 0; run < 6; run++) {
+        if (run === 3) await s.harness.restart();
+        await s.harness.runAll();
+        s.clock.advance(MINUTE);
+      }
+      // Down for 5 minutes, then back: the gap is caught up in one run.
+      await s.harness.restart();
+      s.clock.advance(5 * MINUTE);
+      await s.harness.runAll();
+      await settle(s);
+      const world = s.emulator.world;
+      const expected = expectedPoints({
+        world,
+        series: world.series({ namespace: 'AWS/Rekognition' }),
+        rows: metricTable('amazon_rekognition'),
+        scopeOf: () => 'operation',
+        identity,
+        fromMs: T0 - 3 * MINUTE,
+        toMs: T0 + 11 * MINUTE - 2 * MINUTE,
+      });
+      assert.deepEqual(diffPoints(expected, s.lines(), ['operation', 'region']), {
+        missing: [],
+        unexpected: [],
+        duplicated: [],
+        wrongValue: [],
+      });
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('advanceWatermark', () => {
+  const P = MINUTE;
+  test('moves past emitted periods and old gaps, stops at the first period that may still arrive', () => {
+    const now = 100 * P;
+    // Periods 80..89: 80, 81 emitted; 82 missing but older than the 15-minute horizon; 86 missing, recent.
+    const emitted = new Set([80, 81, 83, 84, 85, 87].map((m) => m * P));
+    const result = advanceWatermark({ w: 80 * P, emitted: [] }, emitted, 90 * P, now, P, 15 * P);
+    assert.equal(result.w, 86 * P);
+    assert.deepEqual(result.emitted, [87 * P]);
+  });
+
+  test('reaches the window end when everything arrived', () => {
+    const emitted = new Set([10, 11, 12].map((m) => m * P));
+    assert.deepEqual(advanceWatermark({ w: 10 * P, emitted: [] }, emitted, 13 * P, 20 * P, P, 5 * P), {
+      w: 13 * P,
+      emitted: [],
+    });
+  });
+});
