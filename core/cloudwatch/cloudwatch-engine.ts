@@ -335,6 +335,7 @@ export class CloudWatchEngine<R = unknown> {
         });
         if (!run.dryRun) {
           try {
+            crashPoint('mid-emit');
             await run.submit.flush();
           } catch (error) {
             // Not recorded: the batch is fetched and sent again next run.
@@ -342,8 +343,7 @@ export class CloudWatchEngine<R = unknown> {
             firstError ??= describe(error);
             continue;
           }
-          crashPoint('after-emit');
-          await this.store.record(updates);
+          this.store.record(updates);
         }
       }
     };

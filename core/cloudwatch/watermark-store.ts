@@ -42,6 +42,8 @@ export class WatermarkStore {
   async load(): Promise<string | undefined> {
     if (this.loaded) return undefined;
     this.loaded = true;
+    // Created here so that recording progress after a flush needs no await (see record).
+    await mkdir(this.stateDir, { recursive: true });
     let warning: string | undefined;
     try {
       const text = await readFile(this.snapshotPath, 'utf8');
@@ -93,16 +95,18 @@ export class WatermarkStore {
     return this.progress.size;
   }
 
-  /** Applies progress of a flushed batch and appends it to the journal before returning. */
-  async record(updates: ReadonlyMap<string, QueryProgress>): Promise<void> {
+  /**
+   * Applies progress of a flushed batch and appends it to the journal. Synchronous on purpose: called
+   * in the same continuation as the sink's flush, nothing can interleave between "batch handed to the
+   * socket" and "batch recorded", so a crash cannot fall between the two.
+   */
+  record(updates: ReadonlyMap<string, QueryProgress>): void {
     if (updates.size === 0) return;
     const line: Record<string, Serialized> = {};
     for (const [key, p] of updates) {
       this.progress.set(key, p);
       line[key] = [p.w, ...p.emitted];
     }
-    await mkdir(this.stateDir, { recursive: true });
-    // Synchronous on purpose: nothing else may interleave between "batch sent" and "batch recorded".
     appendFileSync(this.journalPath, `${JSON.stringify(line)}\n`);
     this.journalLines++;
     crashPoint('after-journal');

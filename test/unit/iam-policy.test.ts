@@ -1,0 +1,300 @@
+/**
+ * iam/dogwatch-policy.json must grant exactly the AWS actions the code calls. The code's calls are found by
+ * reading the TypeScript sources under core/ and checks/ (imports from @aws-sdk/*, then `new XCommand(...)`,
+ * `paginateX(...)` and credential-provider calls), and mapped to IAM actions with an explicit table: a new SDK
+ * command fails this test until someone decides which IAM action it needs.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+
+/** What one SDK symbol costs in IAM. `resource` narrows apigateway:GET to the paths the call reads. */
+interface IamMapping {
+  readonly actions: readonly string[];
+  readonly resource?: string;
+}
+
+/**
+ * `<module>#<exported name>` → IAM. Keyed by module because names repeat across clients (GetStagesCommand
+ * exists in both API Gateway clients).
+ */
+const IAM_BY_SDK_SYMBOL: Readonly<Record<string, IamMapping>> = {
+  '@aws-sdk/client-cloudwatch#ListMetricsCommand': { actions: ['cloudwatch:ListMetrics'] },
+  '@aws-sdk/client-cloudwatch#GetMetricDataCommand': { actions: ['cloudwatch:GetMetricData'] },
+  '@aws-sdk/client-lambda#ListFunctionsCommand': { actions: ['lambda:ListFunctions'] },
+  '@aws-sdk/client-resource-groups-tagging-api#GetResourcesCommand': { actions: ['tag:GetResources'] },
+  '@aws-sdk/client-api-gateway#GetRestApisCommand': { actions: ['apigateway:GET'], resource: '/restapis' },
+  '@aws-sdk/client-api-gateway#GetStagesCommand': {
+    actions: ['apigateway:GET'],
+    resource: '/restapis/*/stages',
+  },
+  '@aws-sdk/client-apigatewayv2#GetApisCommand': { actions: ['apigateway:GET'], resource: '/apis' },
+  '@aws-sdk/client-apigatewayv2#GetStagesCommand': {
+    actions: ['apigateway:GET'],
+    resource: '/apis/*/stages',
+  },
+  '@aws-sdk/client-sts#GetCallerIdentityCommand': { actions: ['sts:GetCallerIdentity'] },
+  '@aws-sdk/client-account#ListRegionsCommand': { actions: ['account:ListRegions'] },
+  // role_arn: the SDK calls STS AssumeRole (and refreshes before expiry).
+  '@aws-sdk/credential-providers#fromTemporaryCredentials': { actions: ['sts:AssumeRole'] },
+  // Env, profile, IRSA (AssumeRoleWithWebIdentity is granted by the role's trust policy), container and
+  // instance metadata: no permission policy action.
+  '@aws-sdk/credential-providers#fromNodeProviderChain': { actions: [] },
+};
+
+export interface SdkUse {
+  /** `<module>#<exported name>`, the key of IAM_BY_SDK_SYMBOL. */
+  readonly symbol: string;
+  /** `file:line`. */
+  readonly where: string;
+}
+
+export interface SourceScan {
+  readonly uses: SdkUse[];
+  /** Constructs the scanner cannot attribute to an SDK symbol; each is a test failure. */
+  readonly problems: string[];
+}
+
+const CLIENT_MODULE = /^@aws-sdk\/client-/;
+const CREDENTIALS_MODULE = /^@aws-sdk\/credential-provider/;
+
+/** Which imported names are calls to AWS (as opposed to clients, types, exceptions). */
+function isOperationSymbol(module: string, name: string): boolean {
+  if (CLIENT_MODULE.test(module))
+    return /Command$/.test(name) || /^(paginate|waitFor|waitUntil)[A-Z]/.test(name);
+  if (CREDENTIALS_MODULE.test(module)) return /^from[A-Z]/.test(name);
+  return false;
+}
+
+/** Finds every AWS SDK operation a TypeScript source uses, following import aliases and namespaces. */
+export function scanSource(fileName: string, text: string): SourceScan {
+  const source = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const uses: SdkUse[] = [];
+  const problems: string[] = [];
+  const where = (node: ts.Node): string =>
+    `${fileName}:${source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1}`;
+  /** Local name → the symbol it was imported as. */
+  const named = new Map<string, { module: string; name: string }>();
+  /** Local namespace name → module. */
+  const namespaces = new Map<string, string>();
+  /** Local names imported from modules other than @aws-sdk (commander's Command, …). */
+  const foreign = new Set<string>();
+
+  for (const statement of source.statements) {
+    if (!ts.isImportDeclaration(statement) || !ts.isStringLiteral(statement.moduleSpecifier)) continue;
+    const module = statement.moduleSpecifier.text;
+    const clause = statement.importClause;
+    if (!clause || clause.isTypeOnly) continue;
+    const fromSdk = module.startsWith('@aws-sdk/');
+    if (clause.name) {
+      if (fromSdk) namespaces.set(clause.name.text, module);
+      else foreign.add(clause.name.text);
+    }
+    const bindings = clause.namedBindings;
+    if (bindings && ts.isNamespaceImport(bindings)) {
+      if (fromSdk) namespaces.set(bindings.name.text, module);
+      else foreign.add(bindings.name.text);
+    } else if (bindings) {
+      for (const element of bindings.elements) {
+        if (element.isTypeOnly) continue;
+        const local = element.name.text;
+        if (fromSdk) named.set(local, { module, name: (element.propertyName ?? element.name).text });
+        else foreign.add(local);
+      }
+    }
+  }
+
+  const record = (module: string, name: string, node: ts.Node): void => {
+    if (isOperationSymbol(module, name)) uses.push({ symbol: `${module}#${name}`, where: where(node) });
+    else if (!CLIENT_MODULE.test(module) && !CREDENTIALS_MODULE.test(module))
+      problems.push(`${where(node)}: ${name} from ${module} is not a client or credential provider`);
+  };
+
+  const visit = (node: ts.Node): void => {
+    if (ts.isNewExpression(node) || ts.isCallExpression(node)) {
+      const callee = node.expression;
+      if (ts.isIdentifier(callee)) {
+        const imported = named.get(callee.text);
+        if (imported) record(imported.module, imported.name, node);
+        else if (
+          ts.isNewExpression(node) &&
+          /Command$/.test(callee.text) &&
+          callee.text !== 'Command' &&
+          !foreign.has(callee.text)
+        )
+          problems.push(`${where(node)}: new ${callee.text}(…) is not imported from an @aws-sdk client`);
+      } else if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression)) {
+        const module = namespaces.get(callee.expression.text);
+        if (module) record(module, callee.name.text, node);
+      }
+      if (
+        ts.isCallExpression(node) &&
+        node.expression.kind === ts.SyntaxKind.ImportKeyword &&
+        node.arguments[0] !== undefined &&
+        ts.isStringLiteral(node.arguments[0]) &&
+        node.arguments[0].text.startsWith('@aws-sdk/')
+      )
+        problems.push(`${where(node)}: dynamic import of ${node.arguments[0].text} is not scanned`);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return { uses, problems };
+}
+
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (
+      existsSync(join(dir, 'package.json')) &&
+      existsSync(join(dir, 'core')) &&
+      existsSync(join(dir, 'checks'))
+    )
+      return dir;
+    const parent = dirname(dir);
+    assert.notEqual(parent, dir, 'cannot find the repository root (package.json beside core/ and checks/)');
+    dir = parent;
+  }
+}
+
+function sourceFiles(dir: string): string[] {
+  const found: string[] = [];
+  for (const entry of readdirSync(dir)) {
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) found.push(...sourceFiles(path));
+    else if (entry.endsWith('.ts') && !entry.endsWith('.d.ts') && !entry.endsWith('.test.ts'))
+      found.push(path);
+  }
+  return found.sort();
+}
+
+interface PolicyStatement {
+  Sid?: string;
+  Effect: string;
+  Action?: string | string[];
+  NotAction?: unknown;
+  Resource?: string | string[];
+  NotResource?: unknown;
+}
+
+const asList = (value: string | string[] | undefined): string[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+
+const root = repoRoot();
+const policy = JSON.parse(readFileSync(join(root, 'iam', 'dogwatch-policy.json'), 'utf8')) as {
+  Version: string;
+  Statement: PolicyStatement[];
+};
+
+function scanCode(): SourceScan {
+  const uses: SdkUse[] = [];
+  const problems: string[] = [];
+  for (const file of [...sourceFiles(join(root, 'core')), ...sourceFiles(join(root, 'checks'))]) {
+    const scan = scanSource(relative(root, file), readFileSync(file, 'utf8'));
+    uses.push(...scan.uses);
+    problems.push(...scan.problems);
+  }
+  return { uses, problems };
+}
+
+const code = scanCode();
+const sorted = (values: Iterable<string>): string[] => [...new Set(values)].sort();
+
+test('the scanner follows aliases and namespaces, ignores types and comments, and flags what it cannot map', () => {
+  const scan = scanSource(
+    'sample.ts',
+    [
+      "import { GetStagesCommand as V2Stages, type GetApisCommand } from '@aws-sdk/client-apigatewayv2';",
+      "import * as cw from '@aws-sdk/client-cloudwatch';",
+      "import { paginateListFunctions } from '@aws-sdk/client-lambda';",
+      "import { Command } from 'commander';",
+      '// new ListMetricsCommand({}) in a comment is not a call',
+      'new V2Stages({ ApiId: "a" });',
+      'new cw.GetMetricDataCommand({});',
+      'paginateListFunctions({ client }, {});',
+      'new Command("dogwatch");',
+      'new PutMetricDataCommand({});',
+    ].join('\n'),
+  );
+  assert.deepEqual(
+    scan.uses.map((use) => `${use.symbol} ${use.where}`),
+    [
+      '@aws-sdk/client-apigatewayv2#GetStagesCommand sample.ts:6',
+      '@aws-sdk/client-cloudwatch#GetMetricDataCommand sample.ts:7',
+      '@aws-sdk/client-lambda#paginateListFunctions sample.ts:8',
+    ],
+  );
+  assert.equal(scan.problems.length, 1);
+  assert.match(scan.problems[0]!, /sample\.ts:10: new PutMetricDataCommand/);
+});
+
+test('the scan of core/ and checks/ finds the AWS calls and nothing it cannot attribute', () => {
+  assert.deepEqual(code.problems, []);
+  // A scan that finds nothing would make the other tests pass vacuously.
+  assert.ok(code.uses.some((use) => use.symbol.endsWith('#GetMetricDataCommand')));
+});
+
+test('every AWS SDK command the code uses has an IAM mapping', () => {
+  const unknown = code.uses.filter((use) => IAM_BY_SDK_SYMBOL[use.symbol] === undefined);
+  assert.deepEqual(
+    unknown.map((use) => `${use.where}: ${use.symbol}`),
+    [],
+    'add these to IAM_BY_SDK_SYMBOL with the IAM action(s) they need, then to iam/dogwatch-policy.json',
+  );
+});
+
+test('iam/dogwatch-policy.json grants exactly the actions the code calls', () => {
+  const needed = sorted(code.uses.flatMap((use) => IAM_BY_SDK_SYMBOL[use.symbol]?.actions ?? []));
+  const granted = sorted(policy.Statement.flatMap((statement) => asList(statement.Action)));
+  assert.deepEqual(
+    needed.filter((action) => !granted.includes(action)),
+    [],
+    'the code calls these, the policy does not grant them',
+  );
+  assert.deepEqual(
+    granted.filter((action) => !needed.includes(action)),
+    [],
+    'the policy grants these, no code calls them',
+  );
+});
+
+test('apigateway:GET is limited to the paths the inventory reads', () => {
+  const paths = sorted(
+    code.uses
+      .map((use) => IAM_BY_SDK_SYMBOL[use.symbol])
+      .filter((mapping) => mapping?.actions.includes('apigateway:GET'))
+      .map((mapping) => `arn:aws:apigateway:*::${mapping!.resource}`),
+  );
+  const granted = sorted(
+    policy.Statement.filter((s) => asList(s.Action).includes('apigateway:GET')).flatMap((s) =>
+      asList(s.Resource),
+    ),
+  );
+  assert.deepEqual(granted, paths);
+});
+
+test('the policy is well formed and sts:AssumeRole is alone, on named roles only', () => {
+  assert.equal(policy.Version, '2012-10-17');
+  for (const statement of policy.Statement) {
+    assert.equal(statement.Effect, 'Allow', `${statement.Sid}: only Allow statements`);
+    assert.equal(statement.NotAction, undefined, `${statement.Sid}: no NotAction`);
+    assert.equal(statement.NotResource, undefined, `${statement.Sid}: no NotResource`);
+    for (const action of asList(statement.Action))
+      assert.match(action, /^[a-z0-9-]+:[A-Za-z]+$/, 'no wildcards');
+    assert.ok(asList(statement.Resource).length > 0, `${statement.Sid}: a Resource`);
+  }
+  const assume = policy.Statement.filter((s) => asList(s.Action).includes('sts:AssumeRole'));
+  assert.equal(assume.length, 1);
+  assert.deepEqual(asList(assume[0]!.Action), ['sts:AssumeRole'], 'AssumeRole in a statement of its own');
+  for (const resource of asList(assume[0]!.Resource))
+    assert.match(resource, /^arn:aws[a-z-]*:iam::\d{12}:role\/[^*]+$/, 'AssumeRole on named roles, never *');
+});
+
+test('iam/README.md explains every granted action', () => {
+  const readme = readFileSync(join(root, 'iam', 'README.md'), 'utf8');
+  for (const action of sorted(policy.Statement.flatMap((s) => asList(s.Action))))
+    assert.ok(readme.includes(`\`${action}\``), `iam/README.md does not mention ${action}`);
+});
