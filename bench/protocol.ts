@@ -1,0 +1,93 @@
+/**
+ * Messages between the bench orchestrator (bench/run.ts, which hosts the AWS emulator) and its child
+ * processes: the collector workers (bench/worker.ts) and the DogStatsD listeners (bench/listener.ts).
+ */
+
+export type CollectorKind = 'dogwatch' | 'naive' | 'overlap';
+export type Transport = 'udp' | 'uds';
+
+export interface WorkerConfig {
+  readonly collector: CollectorKind;
+  readonly endpoint: string;
+  readonly udpPort: number;
+  readonly udsPath: string;
+  /** Runs in total, the first one included. */
+  readonly runs: number;
+  /** Virtual seconds between runs (the polling interval). */
+  readonly pollSeconds: number;
+  /** Virtual time of the first run (ms). */
+  readonly t0: number;
+  /** Temp folder for conf.d and the state dir. */
+  readonly workdir: string;
+  /** 'alternate': run 0 over UDP, then UDS, UDP, … ; 'udp': every run over UDP. */
+  readonly transports: 'alternate' | 'udp';
+  /** Write a V8 CPU profile of the steady runs (all but the first) here. */
+  readonly profilePath?: string;
+  /** dogwatch: write its plan (emitted queries) here after the first run. Baselines: read it from here. */
+  readonly planPath: string;
+}
+
+export interface RunRecord {
+  readonly index: number;
+  readonly transport: Transport;
+  readonly wallMs: number;
+  readonly cpuUserMs: number;
+  readonly cpuSystemMs: number;
+  /** Timestamped metric lines handed to the transport (CloudWatch points × Datadog metrics). */
+  readonly points: number;
+  /** Of those, (series, statistic, timestamp) never sent before. */
+  readonly distinctPoints: number;
+  readonly datagrams: number;
+  readonly bytes: number;
+  readonly maxDatagramBytes: number;
+  /** Emulator-side, this run only: requests by operation (ok outcome), and metrics requested. */
+  readonly requests: Record<string, number>;
+  readonly metricsRequested: number;
+  readonly rssMb: number;
+  readonly eventLoopMaxMs: number;
+  readonly failures: number;
+}
+
+export interface WorkerResult {
+  readonly collector: CollectorKind;
+  readonly queries: number;
+  readonly series: number;
+  readonly idleRssMb: number;
+  readonly peakRssMb: number;
+  readonly heapAfterFirstMb: number;
+  readonly heapAfterTenthMb: number | null;
+  readonly runs: RunRecord[];
+  readonly freshnessP50: number;
+  readonly freshnessP99: number;
+  readonly sentPoints: Record<Transport, number>;
+  readonly errors: string[];
+}
+
+export interface AccountingReply {
+  readonly requests: Record<string, number>;
+  readonly metricsRequested: number;
+}
+
+/** worker → parent */
+export type WorkerMessage =
+  | { type: 'clock'; id: number; realOrigin: number; virtualOrigin: number }
+  | { type: 'accounting'; id: number }
+  | { type: 'progress'; text: string }
+  | { type: 'result'; result: WorkerResult }
+  | { type: 'fatal'; error: string };
+
+/** parent → worker */
+export type ParentMessage =
+  { type: 'start'; config: WorkerConfig } | { type: 'reply'; id: number; body: unknown };
+
+/** listener ↔ parent */
+export interface ListenerCounts {
+  readonly datagrams: number;
+  readonly bytes: number;
+  readonly maxDatagramBytes: number;
+  /** Lines with a `|T` timestamp: CloudWatch points. */
+  readonly points: number;
+  readonly lines: number;
+}
+export type ListenerMessage =
+  { type: 'ready'; port?: number; path?: string } | { type: 'counts'; counts: ListenerCounts };

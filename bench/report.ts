@@ -1,0 +1,432 @@
+/** Figures from worker results, the JSON shape (stable: other tools read it) and BENCHMARKS.md. */
+import type { ProfileSummary } from './profile.js';
+import type { ListenerCounts, WorkerResult } from './protocol.js';
+
+const USD_PER_UNIT = 0.01 / 1000;
+/** Discovery is cached for discovery_ttl = 600 s: one discovery per 10 runs at 60 s polling. */
+const RUNS_PER_TTL = 10;
+
+export interface CollectorJson {
+  requests: Record<string, number>;
+  getmetricdata_min: number;
+  requests_min: number;
+  requests_ratio_to_min: number;
+  metrics_requested: number;
+  datapoints: number;
+  distinct_datapoints: number;
+  wall_ms: number;
+  wall_ms_first_run: number;
+  cpu_ms: number;
+  cpu_us_per_datapoint: number;
+  idle_rss_mb: number | null;
+  peak_rss_mb: number | null;
+  rss_kb_per_series: number | null;
+  heap_growth_mb: number | null;
+  datagrams: number;
+  bytes: number;
+  bytes_per_datapoint: number;
+  max_datagram_bytes: number;
+  max_datagram_bytes_udp: number;
+  max_datagram_bytes_uds: number;
+  sent_udp: number;
+  received_udp: number | null;
+  loss_udp_pct: number | null;
+  sent_uds: number;
+  received_uds: number | null;
+  loss_uds_pct: number | null;
+  freshness_p50_s: number;
+  freshness_p99_s: number;
+  cost_usd_per_hour_60s: number;
+  cost_usd_per_hour_300s: number;
+  cost_usd_per_million_datapoints_60s: number;
+  throttled: number;
+  event_loop_max_ms: number;
+  failed_runs: number;
+  runs: number;
+  queries_measured: number;
+  extrapolated?: boolean;
+}
+
+export interface CollectorFigures {
+  readonly queries: number;
+  readonly series: number;
+  readonly json: CollectorJson;
+}
+
+export interface SizeResult {
+  queries: number;
+  series: number;
+  world: Record<string, unknown>;
+  listmetrics_min_pages: number;
+  dogwatch: CollectorJson;
+  naive: CollectorJson | undefined;
+  overlap: CollectorJson;
+}
+
+export interface BenchResults {
+  generated: string;
+  mode: 'quick' | 'full';
+  node: string;
+  sizes: SizeResult[];
+  polling_300s: {
+    collector: string;
+    queries: number;
+    points_per_run: number;
+    available_per_run: number;
+    delivered_fraction: number;
+  }[];
+  cpu_profile: ProfileSummary | undefined;
+  load:
+    | {
+        queries: number;
+        series: number;
+        runs: number;
+        rss_mb_first: number;
+        rss_mb_min: number;
+        rss_mb_max: number;
+        rss_mb_run10: number;
+        rss_mb_last: number;
+        event_loop_max_ms: number;
+        event_loop_max_ms_first_run: number;
+        runs_over_200ms: number;
+        wall_ms_max: number;
+        failures: number;
+      }
+    | undefined;
+  elapsed_s: number;
+}
+
+const r = (x: number, d = 2): number => {
+  const f = 10 ** d;
+  return Number.isFinite(x) ? Math.round(x * f) / f : x;
+};
+const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0
+    ? NaN
+    : s.length % 2
+      ? s[(s.length - 1) / 2]!
+      : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const STEADY_OPS = new Set(['GetMetricData', 'GetMetricStatistics']);
+
+export function figuresOf(
+  result: WorkerResult,
+  udp: ListenerCounts,
+  uds: ListenerCounts,
+  listMetricsMinPages: number,
+): CollectorFigures {
+  const first = result.runs[0]!;
+  // Steady state: runs 2..11 (the first run also discovers; the Load runs beyond 11 are reported apart).
+  const steady = result.runs.slice(1, 11);
+  const requests: Record<string, number> = {};
+  for (const op of new Set(steady.flatMap((x) => Object.keys(x.requests)))) {
+    if (op.includes(':') || !STEADY_OPS.has(op)) continue;
+    requests[op] = r(mean(steady.map((x) => x.requests[op] ?? 0)), 2);
+  }
+  for (const [op, n] of Object.entries(first.requests)) {
+    if (op.includes(':') || STEADY_OPS.has(op)) continue;
+    requests[op] = r(n / RUNS_PER_TTL, 2);
+  }
+  const throttled = mean(
+    steady.map((x) =>
+      Object.entries(x.requests).reduce((n, [k, v]) => n + (k.endsWith(':throttled') ? v : 0), 0),
+    ),
+  );
+  const gmdMin = Math.ceil(result.queries / 500);
+  const requestsMin = gmdMin + listMetricsMinPages / RUNS_PER_TTL;
+  const totalRequests = Object.values(requests).reduce((a, b) => a + b, 0);
+  const metricsRequested = mean(steady.map((x) => x.metricsRequested));
+  const gms = requests.GetMetricStatistics ?? 0;
+  const listPerHour = (first.requests.ListMetrics ?? 0) * 6;
+  const costHour = (runsPerHour: number): number =>
+    ((metricsRequested + gms) * runsPerHour + listPerHour) * USD_PER_UNIT;
+  const points = mean(steady.map((x) => x.points));
+  const distinct = mean(steady.map((x) => x.distinctPoints));
+  const cpuMs = mean(steady.map((x) => x.cpuUserMs + x.cpuSystemMs));
+  const totalPoints = steady.reduce((n, x) => n + x.points, 0);
+  const totalCpuUs = steady.reduce((n, x) => n + (x.cpuUserMs + x.cpuSystemMs) * 1000, 0);
+  const datagrams = mean(steady.map((x) => x.datagrams));
+  const bytes = mean(steady.map((x) => x.bytes));
+  const loss = (sent: number, got: number): number => (sent === 0 ? 0 : r((100 * (sent - got)) / sent, 3));
+  const json: CollectorJson = {
+    requests,
+    getmetricdata_min: gmdMin,
+    requests_min: r(requestsMin, 2),
+    requests_ratio_to_min: r(totalRequests / requestsMin, 3),
+    metrics_requested: r(metricsRequested, 1),
+    datapoints: r(points, 1),
+    distinct_datapoints: r(distinct, 1),
+    wall_ms: r(median(steady.map((x) => x.wallMs)), 0),
+    wall_ms_first_run: r(first.wallMs, 0),
+    cpu_ms: r(cpuMs, 1),
+    cpu_us_per_datapoint: r(totalCpuUs / Math.max(1, totalPoints), 2),
+    idle_rss_mb: r(result.idleRssMb, 1),
+    peak_rss_mb: r(result.peakRssMb, 1),
+    rss_kb_per_series: r(((result.peakRssMb - result.idleRssMb) * 1024) / Math.max(1, result.series), 2),
+    heap_growth_mb:
+      result.heapAfterTenthMb === null ? null : r(result.heapAfterTenthMb - result.heapAfterFirstMb, 3),
+    datagrams: r(datagrams, 1),
+    bytes: r(bytes, 0),
+    bytes_per_datapoint: r(bytes / Math.max(1, points), 1),
+    max_datagram_bytes: Math.max(udp.maxDatagramBytes, uds.maxDatagramBytes),
+    max_datagram_bytes_udp: udp.maxDatagramBytes,
+    max_datagram_bytes_uds: uds.maxDatagramBytes,
+    sent_udp: result.sentPoints.udp,
+    received_udp: udp.points,
+    loss_udp_pct: loss(result.sentPoints.udp, udp.points),
+    sent_uds: result.sentPoints.uds,
+    received_uds: uds.points,
+    loss_uds_pct: loss(result.sentPoints.uds, uds.points),
+    freshness_p50_s: result.freshnessP50,
+    freshness_p99_s: result.freshnessP99,
+    cost_usd_per_hour_60s: r(costHour(60), 4),
+    cost_usd_per_hour_300s: r(costHour(12), 4),
+    cost_usd_per_million_datapoints_60s: r((costHour(60) / Math.max(1, distinct * 60)) * 1e6, 3),
+    throttled: r(throttled, 2),
+    event_loop_max_ms: r(Math.max(...steady.map((x) => x.eventLoopMaxMs)), 1),
+    failed_runs: result.runs.filter((x) => x.failures > 0).length,
+    runs: result.runs.length,
+    queries_measured: result.queries,
+  };
+  return { queries: result.queries, series: result.series, json };
+}
+
+// ---- markdown -------------------------------------------------------------------------------------
+
+const fmt = (x: number | null | undefined, d = 2): string => {
+  if (x === null || x === undefined || Number.isNaN(x)) return '–';
+  if (Math.abs(x) >= 1000) return Math.round(x).toLocaleString('en-US');
+  return String(r(x, d));
+};
+const ratio = (a: number | null | undefined, b: number | null | undefined): string =>
+  a === null || a === undefined || b === null || b === undefined || b === 0 ? '–' : `${fmt(a / b, 3)}×`;
+const usd = (x: number): string => `$${x < 1 ? x.toFixed(4) : x.toFixed(2)}`;
+
+function sizeTable(s: SizeResult): string {
+  const d = s.dogwatch;
+  const o = s.overlap;
+  const n = s.naive;
+  const reqTotal = (j: CollectorJson | undefined): number | undefined =>
+    j ? Object.values(j.requests).reduce((a, b) => a + b, 0) : undefined;
+  const reqOps = (j: CollectorJson | undefined): string =>
+    j
+      ? Object.entries(j.requests)
+          .filter(([, v]) => v > 0)
+          .map(([k, v]) => `${k} ${fmt(v)}`)
+          .join(', ')
+      : '–';
+  const rows: [string, (j: CollectorJson) => number | null | undefined, boolean][] = [
+    ['API requests / run (discovery ÷ 10)', (j) => reqTotal(j), true],
+    [
+      'GetMetricData / run (min ' + String(d.getmetricdata_min) + ')',
+      (j) => j.requests.GetMetricData ?? 0,
+      false,
+    ],
+    ['requests ÷ minimum', (j) => j.requests_ratio_to_min, false],
+    ['metrics requested / run', (j) => j.metrics_requested, true],
+    ['cost $/hour @60 s', (j) => j.cost_usd_per_hour_60s, true],
+    ['cost $/hour @300 s', (j) => j.cost_usd_per_hour_300s, true],
+    ['cost $ / 1M points @60 s', (j) => j.cost_usd_per_million_datapoints_60s, true],
+    ['points sent / run', (j) => j.datapoints, true],
+    ['distinct new points / run', (j) => j.distinct_datapoints, true],
+    ['wall ms / run (median)', (j) => j.wall_ms, true],
+    ['CPU ms / run', (j) => j.cpu_ms, true],
+    ['CPU µs / point', (j) => j.cpu_us_per_datapoint, true],
+    ['peak RSS MB (idle)', (j) => j.peak_rss_mb, true],
+    ['RSS KB / series above idle', (j) => j.rss_kb_per_series, true],
+    ['heap growth MB, run 11 vs 1', (j) => j.heap_growth_mb, false],
+    ['datagrams / run', (j) => j.datagrams, true],
+    ['bytes / point', (j) => j.bytes_per_datapoint, true],
+    ['largest datagram UDP / UDS', (j) => j.max_datagram_bytes, false],
+    ['loss UDP % (out-of-process listener)', (j) => j.loss_udp_pct, false],
+    ['loss UDS %', (j) => j.loss_uds_pct, false],
+    ['freshness p50 s', (j) => j.freshness_p50_s, true],
+    ['freshness p99 s', (j) => j.freshness_p99_s, true],
+  ];
+  const lines = [
+    `| figure | dogwatch | overlap (YACE-style) | naive (GetMetricStatistics) | dogwatch ÷ overlap | dogwatch ÷ naive |`,
+    `|---|---:|---:|---:|---:|---:|`,
+  ];
+  for (const [label, get, showRatio] of rows) {
+    const cell = (j: CollectorJson | undefined): string => {
+      if (!j) return '–';
+      if (label.startsWith('largest datagram'))
+        return `${j.max_datagram_bytes_udp} / ${j.max_datagram_bytes_uds}`;
+      if (label.startsWith('peak RSS')) return `${fmt(j.peak_rss_mb, 1)} (${fmt(j.idle_rss_mb, 1)})`;
+      if (label.startsWith('cost $/hour')) {
+        const v = get(j);
+        return v === null || v === undefined ? '–' : usd(v);
+      }
+      return fmt(get(j));
+    };
+    lines.push(
+      `| ${label} | ${cell(d)} | ${cell(o)} | ${cell(n)}${n?.extrapolated && ['loss', 'peak', 'RSS', 'heap', 'fresh'].some((k) => label.startsWith(k)) ? '' : ''} | ${showRatio ? ratio(get(d), get(o)) : ''} | ${showRatio && n ? ratio(get(d), get(n)) : ''} |`,
+    );
+  }
+  lines.push('');
+  lines.push(
+    `Requests by operation per run — dogwatch: ${reqOps(d)}; overlap: ${reqOps(o)}; naive: ${reqOps(n)}.`,
+  );
+  if (n?.extrapolated)
+    lines.push(
+      `Naive at this size is **extrapolated** linearly from the next smaller size (one GetMetricStatistics per query at its 400/s quota would take ${fmt(
+        (s.queries / 400) * 1,
+        0,
+      )} s per run); requests and cost are exact by construction, time/CPU/bytes scaled, memory and loss not measured.`,
+    );
+  return lines.join('\n');
+}
+
+export function renderMarkdown(b: BenchResults): string {
+  const out: string[] = [];
+  const largest = b.sizes[b.sizes.length - 1]!;
+  out.push('# Benchmarks');
+  out.push('');
+  out.push(
+    `Generated by \`npm run bench${b.mode === 'quick' ? ' -- --quick' : ''}\` on ${b.generated.slice(0, 10)} (${b.mode} mode, Node ${b.node}, ${b.elapsed_s} s). ` +
+      'Numbers come from a shared 2-core machine: compare columns of the same run, not runs of different days.',
+  );
+  out.push('');
+  out.push('## Setup');
+  out.push('');
+  out.push(
+    "- AWS emulator (`test/emulator`) in the orchestrating process: one account, `us-east-1`, the contract's mix of Lambda functions, REST/HTTP/WebSocket APIs and 5 Rekognition operations, scaled; 40 ms added to every call; default quotas (GetMetricData 50/s, GetMetricStatistics 400/s, ListMetrics 25/s); default publication delay (60 s + up to 60 s jitter).\n" +
+      "- Each collector in its own process (`--expose-gc`): **dogwatch** through its real runtime (root container, conf.d with the three checks at their defaults, one InstanceRunner per instance, `DogStatsdSink`, watermark journal in a temp dir). Baselines (`bench/collectors.ts`) use the real SDK and collect **exactly dogwatch's planned queries** with the same names and tags, emitting with hot-shots' typed methods, buffered (1,432 B UDP / 8,192 B UDS):\n" +
+      '  - **naive**: one GetMetricStatistics per series × statistic per run, cloudwatch_exporter defaults (range 600 s, delay 600 s, newest point), 16 concurrent calls.\n' +
+      '  - **overlap**: GetMetricData, 500 queries a request, a 5-minute window ending now re-requested every run, newest point kept (YACE defaults), 5 concurrent calls.\n' +
+      '- Virtual clock shared by emulator and collector: a run at T+k×60 s (+ real elapsed time inside the run), 30 s into a minute. Steady-state figures are the mean (wall: median) of runs 2–11; discovery (ListMetrics, Lambda/API Gateway listings, STS, tagging) happens in run 1 and is amortised over the 600 s cache TTL (÷ 10).\n' +
+      '- DogStatsD listeners: two separate processes, UDP and unix-dgram, OS-default receive buffers; runs alternate UDP, UDS (run 1 UDP). Loss counts timestamped lines received vs sent.\n' +
+      '- Cost: GetMetricData $0.01 per 1,000 metrics requested; GetMetricStatistics and ListMetrics $0.01 per 1,000 requests. At 300 s polling every collector makes the same requests 12 times an hour instead of 60.',
+  );
+  out.push('');
+  out.push('## Results');
+  for (const s of b.sizes) {
+    out.push('');
+    out.push(
+      `### ${s.queries.toLocaleString('en-US')} queries (${s.series.toLocaleString('en-US')} series; world: ${String(s.world.functions)} functions, ${String(s.world.restApis)} REST + ${String(s.world.httpApis)} HTTP + ${String(s.world.websocketApis)} WebSocket APIs)`,
+    );
+    out.push('');
+    out.push(sizeTable(s));
+  }
+  if (b.polling_300s.length > 0) {
+    out.push('');
+    out.push('## Polling every 300 s (1-minute data, smallest size)');
+    out.push('');
+    out.push('| collector | new points / run | available / run (≈ 5 × a 60 s run) | delivered |');
+    out.push('|---|---:|---:|---:|');
+    for (const p of b.polling_300s)
+      out.push(
+        `| ${p.collector} | ${fmt(p.points_per_run)} | ${fmt(p.available_per_run)} | ${fmt(100 * p.delivered_fraction, 1)} % |`,
+      );
+    out.push('');
+    out.push(
+      'Keeping only the newest point of each window delivers about 1 point in 5 when polling every 5 periods; dogwatch asks each series for [watermark, end) and emits every period, timestamped, for 1/5 of the 60 s cost.',
+    );
+  }
+  out.push('');
+  out.push('## Targets');
+  out.push('');
+  out.push('| target | measured | met |');
+  out.push('|---|---|:-:|');
+  const yes = (ok: boolean): string => (ok ? 'yes' : '**no**');
+  for (const s of b.sizes) {
+    const gmd = s.dogwatch.requests.GetMetricData ?? 0;
+    out.push(
+      `| GetMetricData ≤ 1.02 × minimum (${fmt(s.queries)} queries) | ${fmt(gmd)} vs ${s.dogwatch.getmetricdata_min} = ${ratio(gmd, s.dogwatch.getmetricdata_min)} | ${yes(gmd <= 1.02 * s.dogwatch.getmetricdata_min)} |`,
+    );
+  }
+  {
+    const s = largest;
+    const bound = 1.25 * (s.dogwatch.getmetricdata_min / 50 + 0.04) * 1000;
+    out.push(
+      `| ${fmt(s.queries)}-query run ≤ 1.25 × (min requests ÷ 50/s + 40 ms) = ${fmt(bound, 0)} ms | ${fmt(s.dogwatch.wall_ms, 0)} ms (median steady run) | ${yes(s.dogwatch.wall_ms <= bound)} |`,
+    );
+  }
+  for (const s of b.sizes)
+    out.push(
+      `| ≤ 10 CPU µs per point end to end (${fmt(s.queries)}) | ${fmt(s.dogwatch.cpu_us_per_datapoint)} µs | ${yes(s.dogwatch.cpu_us_per_datapoint <= 10)} |`,
+    );
+  for (const s of b.sizes)
+    out.push(
+      `| zero points lost to another process, UDP / UDS (${fmt(s.queries)}) | ${fmt(s.dogwatch.loss_udp_pct, 3)} % / ${fmt(s.dogwatch.loss_uds_pct, 3)} % (${fmt(s.dogwatch.received_udp)} of ${fmt(s.dogwatch.sent_udp)}, ${fmt(s.dogwatch.received_uds)} of ${fmt(s.dogwatch.sent_uds)}) | ${yes(s.dogwatch.loss_udp_pct === 0 && s.dogwatch.loss_uds_pct === 0)} |`,
+    );
+  for (const s of b.sizes)
+    out.push(
+      `| ≤ 2 KB RSS per tracked series above idle (${fmt(s.series)} series) | ${fmt(s.dogwatch.rss_kb_per_series)} KB | ${yes((s.dogwatch.rss_kb_per_series ?? Infinity) <= 2)} |`,
+    );
+  for (const s of b.sizes)
+    out.push(
+      `| zero heap growth over 10 runs (${fmt(s.queries)}) | ${s.dogwatch.heap_growth_mb === null ? 'not measured (quick mode: 3 runs)' : `${fmt(s.dogwatch.heap_growth_mb, 3)} MB`} | ${s.dogwatch.heap_growth_mb === null ? '–' : yes(s.dogwatch.heap_growth_mb <= 0.25)} |`,
+    );
+  {
+    const maxUdp = Math.max(...b.sizes.map((s) => s.dogwatch.max_datagram_bytes_udp));
+    const maxUds = Math.max(...b.sizes.map((s) => s.dogwatch.max_datagram_bytes_uds));
+    out.push(
+      `| no datagram over its limit (1,432 UDP / 8,192 UDS) | ${maxUdp} / ${maxUds} bytes | ${yes(maxUdp <= 1432 && maxUds <= 8192)} |`,
+    );
+  }
+  if (b.cpu_profile) {
+    const p = b.cpu_profile;
+    out.push('');
+    out.push(`## Where dogwatch's CPU goes (${fmt(p.datapoints)} points, runs 2–5 at 10k queries)`);
+    out.push('');
+    out.push(
+      `Sampled ${fmt(p.busy_ms)} ms of busy CPU = ${fmt(p.us_per_datapoint)} µs per point (profiler overhead included).`,
+    );
+    out.push('');
+    out.push('| area (self time) | ms | % | µs / point |');
+    out.push('|---|---:|---:|---:|');
+    for (const i of p.by_area.slice(0, 12))
+      out.push(`| ${i.name} | ${fmt(i.ms)} | ${fmt(i.pct, 1)} | ${fmt(i.us_per_datapoint)} |`);
+    out.push('');
+    out.push('| function (self time) | ms | % | µs / point |');
+    out.push('|---|---:|---:|---:|');
+    for (const i of p.top_functions.slice(0, 12))
+      out.push(
+        `| \`${i.name.replace(/\|/g, '\\|')}\` | ${fmt(i.ms)} | ${fmt(i.pct, 1)} | ${fmt(i.us_per_datapoint)} |`,
+      );
+  }
+  if (b.load) {
+    const l = b.load;
+    out.push('');
+    out.push(`## Load: ${fmt(l.queries)} queries (${fmt(l.series)} series), ${l.runs} consecutive runs`);
+    out.push('');
+    out.push(
+      `Virtual clock advanced one period per run, runs back to back. RSS after run 2: ${fmt(l.rss_mb_first, 1)} MB, after run 11: ${fmt(l.rss_mb_run10, 1)} MB, after run ${l.runs}: ${fmt(l.rss_mb_last, 1)} MB (range ${fmt(l.rss_mb_min, 1)}–${fmt(l.rss_mb_max, 1)} MB). ` +
+        `Longest event-loop stall (monitorEventLoopDelay, 10 ms resolution) in steady runs: ${fmt(l.event_loop_max_ms, 1)} ms; runs with a stall over 200 ms: ${l.runs_over_200ms} of ${l.runs - 1}; first run (discovery + planning): ${fmt(l.event_loop_max_ms_first_run, 1)} ms. Slowest run: ${fmt(l.wall_ms_max, 0)} ms. Failed runs: ${l.failures}.`,
+    );
+  }
+  out.push('');
+  out.push('## Why targets are missed (from full-run measurements)');
+  out.push('');
+  out.push(
+    "- **GetMetricData vs minimum**: each of the three instances (Lambda, API Gateway, Rekognition) packs its own batches, so up to one partly filled request per instance is added (the true minimum mixes namespaces in one request); the ratio only falls under 1.02 near 100k queries. Lambda's reference queries (fetched, never emitted) add ~0.75 % to metrics requested.\n" +
+      '- **Wall time at 100k**: runs over UDS take ~4–5 s, over UDP ~8–9 s: the engine awaits `submit.flush()` after every 500-query batch, so fetching stalls behind the paced UDP sink (1,432-byte datagrams, 8 per 1 ms slice).\n' +
+      "- **CPU per point**: DogStatsD encoding and sending cost ~1.6 µs per point (profile above). The rest is the AWS SDK's schema-driven (de)serialisation of GetMetricData (@smithy/core ≈ 25 %), garbage collection (≈ 21 %), and the watermark store (≈ 7 %: the whole snapshot is re-serialised and fsynced every run, on top of a journal line per batch naming every query).\n" +
+      '- **Memory**: peak RSS is taken over the whole process life, including the first run (discovery, plan building, a whole run of lines queued in the sink); per-series figures at small sizes are dominated by fixed costs. Heap growth is measured after run 11, which coincides with the first discovery refresh (600 s TTL), so part of it is a new plan being built.\n' +
+      '- **UDP loss at 100k**: with the listener, the emulator and the collector sharing 2 cores, the fixed pacing lost ~0.2 % of lines in one full run; UDS (which reports congestion) lost none.',
+  );
+  out.push('');
+  out.push('## Reproduce');
+  out.push('');
+  out.push('```sh');
+  out.push(
+    'npm run bench                 # full: 1k, 10k, 100k (< 10 min on 2 cores); writes bench-results.json + BENCHMARKS.md',
+  );
+  out.push('npm run bench -- --quick      # 1k and 10k, 3 runs each (< 60 s)');
+  out.push(
+    'npm run bench -- --load       # full, and 60 consecutive runs at 100k for the Load section (~15 min)',
+  );
+  out.push(
+    'npx tsc -p tsconfig.json --outDir dist-bench && node dist-bench/bench/run.js --quick --out /tmp/b.json --no-md',
+  );
+  out.push('```');
+  out.push('');
+  out.push(
+    'JSON (`--out`, default `bench-results.json`): `sizes[]` with `queries`, `series`, and per collector (`dogwatch`, `naive`, `overlap`) `requests` (per run, by operation; discovery amortised ÷ 10), `getmetricdata_min`, `metrics_requested`, `datapoints`, `wall_ms`, `cpu_ms`, `cpu_us_per_datapoint`, `peak_rss_mb`, `heap_growth_mb`, `datagrams`, `bytes`, `max_datagram_bytes`, `received_udp`, `received_uds` (timestamped lines received over the whole worker; compare `sent_udp`/`sent_uds`), `freshness_p50_s`, `freshness_p99_s`, `cost_usd_per_hour_60s`, plus extra keys documented in `bench/report.ts`.',
+  );
+  out.push('');
+  return out.join('\n');
+}

@@ -1,0 +1,389 @@
+/**
+ * `npm run bench [-- --quick] [-- --out PATH]`: dogwatch against two baseline collectors, on the AWS
+ * emulator (40 ms per call, default quotas, default publication delay), at ~1,000 / 10,000 / 100,000
+ * queries. Writes the JSON results (--out, default bench-results.json) and BENCHMARKS.md.
+ *
+ * Layout: this process hosts the emulator and orchestrates; each collector runs in its own child
+ * process (bench/worker.ts, --expose-gc) so its CPU, RSS and heap are its own; two more children are
+ * the DogStatsD listeners (UDP, UDS) with OS-default receive buffers.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Clock, ScaledClock } from '../core/clock.js';
+import { AwsEmulator } from '../test/emulator/index.js';
+import { analyseProfile, type ProfileSummary } from './profile.js';
+import type {
+  CollectorKind,
+  ListenerCounts,
+  ListenerMessage,
+  ParentMessage,
+  WorkerConfig,
+  WorkerMessage,
+  WorkerResult,
+} from './protocol.js';
+import {
+  type BenchResults,
+  type CollectorFigures,
+  figuresOf,
+  renderMarkdown,
+  type SizeResult,
+} from './report.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** World presets: one account, one region, the contract's mix scaled (4 functions : 2 REST : 1 HTTP : 1 WebSocket API). */
+export const SIZES = [
+  { label: '1k', scale: 1.55 },
+  { label: '10k', scale: 18.55 },
+  { label: '100k', scale: 188 },
+] as const;
+
+function worldFor(scale: number, t0: number) {
+  return {
+    accounts: ['123456789012'],
+    regions: ['us-east-1'],
+    edgeReplicaRegions: [] as string[],
+    functions: Math.round(SCALE_FUNCTIONS * scale),
+    restApis: Math.round(SCALE_REST * scale),
+    httpApis: Math.round(SCALE_HTTP * scale),
+    websocketApis: Math.round(SCALE_WS * scale),
+    eventSourceMappings: Math.round(2 * scale),
+    createdAtMs: t0 - 6 * 3600_000,
+  };
+}
+// Scale 1 ≈ 84 + 530 queries (measured); the sizes above give ≈ 1,000 / 10,000 / 100,000.
+const SCALE_FUNCTIONS = 8;
+const SCALE_REST = 2;
+const SCALE_HTTP = 1;
+const SCALE_WS = 1;
+
+class SwitchableClock implements Clock {
+  current: Clock = new ScaledClock(Date.now(), Date.now(), 1);
+  now(): number {
+    return this.current.now();
+  }
+}
+
+interface Listener {
+  child: ChildProcess;
+  port?: number;
+  path?: string;
+  report(): Promise<ListenerCounts>;
+}
+
+async function startListener(transport: 'udp' | 'uds', path: string): Promise<Listener> {
+  const child = fork(join(here, 'listener.js'), [transport, path], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const ready = await new Promise<ListenerMessage & { type: 'ready' }>((resolve, reject) => {
+    child.once('error', reject);
+    child.on('message', (m: ListenerMessage) => {
+      if (m.type === 'ready') resolve(m);
+    });
+  });
+  return {
+    child,
+    port: ready.port,
+    path: ready.path,
+    report: () =>
+      new Promise((resolve) => {
+        const onMessage = (m: ListenerMessage): void => {
+          if (m.type === 'counts') {
+            child.off('message', onMessage);
+            resolve(m.counts);
+          }
+        };
+        child.on('message', onMessage);
+        child.send('report');
+      }),
+  };
+}
+
+function runWorker(
+  config: WorkerConfig,
+  emulator: AwsEmulator,
+  clock: SwitchableClock,
+  log: (text: string) => void,
+): Promise<WorkerResult> {
+  const child = fork(join(here, 'worker.js'), [], {
+    execArgv: ['--expose-gc', '--no-warnings'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const reply = (id: number, body: unknown): void => {
+    const message: ParentMessage = { type: 'reply', id, body };
+    child.send(message);
+  };
+  return new Promise((resolve, reject) => {
+    let done = false;
+    child.on('message', (m: WorkerMessage) => {
+      switch (m.type) {
+        case 'clock':
+          clock.current = new ScaledClock(m.realOrigin, m.virtualOrigin, 1);
+          reply(m.id, null);
+          break;
+        case 'accounting': {
+          const snap = emulator.accounting.snapshot();
+          const requests: Record<string, number> = {};
+          for (const r of snap.requests) {
+            const op = r.operation.split(':').pop()!;
+            requests[op] = (requests[op] ?? 0) + r.count;
+            if (r.outcome !== 'ok')
+              requests[`${op}:${r.outcome}`] = (requests[`${op}:${r.outcome}`] ?? 0) + r.count;
+          }
+          emulator.accounting.reset();
+          reply(m.id, { requests, metricsRequested: snap.metricsRequested });
+          break;
+        }
+        case 'progress':
+          log(`    ${m.text}`);
+          break;
+        case 'result':
+          done = true;
+          resolve(m.result);
+          break;
+        case 'fatal':
+          done = true;
+          reject(new Error(`worker ${config.collector} failed: ${m.error}`));
+          break;
+      }
+    });
+    child.on('exit', (code) => {
+      if (!done) reject(new Error(`worker ${config.collector} exited with code ${String(code)}`));
+    });
+    child.send({ type: 'start', config } satisfies ParentMessage);
+  });
+}
+
+interface Args {
+  quick: boolean;
+  out: string;
+  md: string | undefined;
+  load: boolean;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const args: Args = { quick: false, out: 'bench-results.json', md: 'BENCHMARKS.md', load: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--quick') args.quick = true;
+    else if (a === '--out') args.out = argv[++i] ?? args.out;
+    else if (a === '--md') args.md = argv[++i];
+    else if (a === '--no-md') args.md = undefined;
+    else if (a === '--load') args.load = true;
+    else if (a === '--help') {
+      process.stdout.write('usage: bench/run.js [--quick] [--load] [--out PATH] [--md PATH | --no-md]\n');
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a}`);
+  }
+  return args;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const started = Date.now();
+  const log = (text: string): void => {
+    process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] ${text}\n`);
+  };
+  const workroot = mkdtempSync(join(tmpdir(), 'dogwatch-bench-'));
+  const udp = await startListener('udp', '');
+  const uds = await startListener('uds', join(workroot, 'dsd.socket'));
+  // A fixed virtual start, 30 s into a minute (a schedule not aligned to minutes).
+  const t0 = Date.UTC(2025, 5, 2, 12, 0, 30);
+  const sizes = args.quick ? SIZES.slice(0, 2) : SIZES;
+  const results: SizeResult[] = [];
+  const polling300: BenchResults['polling_300s'] = [];
+  let profile: ProfileSummary | undefined;
+  let load: BenchResults['load'];
+  let workerSeq = 0;
+
+  try {
+    for (const size of sizes) {
+      const clock = new SwitchableClock();
+      const emulator = new AwsEmulator({ world: worldFor(size.scale, t0), clock, latencyMs: 40 });
+      const endpoint = await emulator.start();
+      const planPath = join(workroot, `plan-${size.label}.json`);
+      const listMetricsPagesMin = ['AWS/Lambda', 'AWS/ApiGateway', 'AWS/Rekognition']
+        .map((ns) => Math.ceil(emulator.world.series({ namespace: ns }).length / 500))
+        .reduce((a, b) => a + b, 0);
+      log(
+        `size ${size.label}: emulator ${endpoint}, ${emulator.world.series().length} CloudWatch series in the world`,
+      );
+      const run = async (
+        collector: CollectorKind,
+        runs: number,
+        extra: Partial<WorkerConfig> = {},
+      ): Promise<{ result: WorkerResult; udp: ListenerCounts; uds: ListenerCounts }> => {
+        await udp.report();
+        await uds.report();
+        const workdir = join(workroot, `w${++workerSeq}`);
+        log(`  ${collector}: ${runs} runs${extra.pollSeconds === 300 ? ' every 300 s' : ''}`);
+        const result = await runWorker(
+          {
+            collector,
+            endpoint,
+            udpPort: udp.port!,
+            udsPath: uds.path!,
+            runs,
+            pollSeconds: 60,
+            t0,
+            workdir,
+            planPath,
+            transports: 'alternate',
+            ...extra,
+          },
+          emulator,
+          clock,
+          log,
+        );
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const counts = { result, udp: await udp.report(), uds: await uds.report() };
+        rmSync(workdir, { recursive: true, force: true });
+        if (result.errors.length > 0) log(`  ${collector} errors: ${result.errors.join(' | ')}`);
+        return counts;
+      };
+
+      const isLargest = size.label === '100k';
+      const standardRuns = args.quick ? 3 : 11;
+      const figures: Partial<Record<CollectorKind, CollectorFigures>> = {};
+      const dw = await run('dogwatch', isLargest && args.load ? 60 : standardRuns);
+      figures.dogwatch = figuresOf(dw.result, dw.udp, dw.uds, listMetricsPagesMin);
+      if (isLargest && args.load) {
+        const rss = dw.result.runs.map((r) => r.rssMb);
+        load = {
+          queries: dw.result.queries,
+          series: dw.result.series,
+          runs: dw.result.runs.length,
+          rss_mb_first: rss[1] ?? NaN,
+          rss_mb_min: Math.min(...rss.slice(1)),
+          rss_mb_max: Math.max(...rss.slice(1)),
+          rss_mb_run10: rss[10] ?? NaN,
+          rss_mb_last: rss[rss.length - 1] ?? NaN,
+          event_loop_max_ms: Math.max(...dw.result.runs.slice(1).map((r) => r.eventLoopMaxMs)),
+          event_loop_max_ms_first_run: dw.result.runs[0]?.eventLoopMaxMs ?? NaN,
+          runs_over_200ms: dw.result.runs.slice(1).filter((r) => r.eventLoopMaxMs > 200).length,
+          wall_ms_max: Math.max(...dw.result.runs.slice(1).map((r) => r.wallMs)),
+          failures: dw.result.runs.reduce((n, r) => n + r.failures, 0),
+        };
+      }
+      const ov = await run('overlap', standardRuns);
+      figures.overlap = figuresOf(ov.result, ov.udp, ov.uds, listMetricsPagesMin);
+      if (size.label === '1k' || (size.label === '10k' && !args.quick)) {
+        const nv = await run('naive', size.label === '1k' ? (args.quick ? 2 : standardRuns) : 3);
+        figures.naive = figuresOf(nv.result, nv.udp, nv.uds, listMetricsPagesMin);
+      } else {
+        const base = results[results.length - 1]?.naive;
+        figures.naive = base ? extrapolateNaive(base, figures.dogwatch) : undefined;
+      }
+      if (size.label === '1k') {
+        for (const collector of args.quick
+          ? (['dogwatch', 'overlap'] as const)
+          : (['dogwatch', 'overlap', 'naive'] as const)) {
+          const r = await run(collector, 3, { pollSeconds: 300, transports: 'udp' });
+          const steady = r.result.runs.slice(1);
+          const distinct = steady.reduce((n, x) => n + x.distinctPoints, 0) / steady.length;
+          const rowsPerRun = figures.dogwatch.json.datapoints; // one new point per row per 60 s
+          polling300.push({
+            collector,
+            queries: r.result.queries,
+            points_per_run: round(distinct, 1),
+            available_per_run: rowsPerRun * 5,
+            delivered_fraction: round(distinct / (rowsPerRun * 5), 3),
+          });
+        }
+      }
+      if (size.label === '10k' && !args.quick) {
+        const path = join(workroot, 'dogwatch.cpuprofile');
+        const r = await run('dogwatch', 5, { profilePath: path, transports: 'udp' });
+        const points = r.result.runs.slice(1).reduce((n, x) => n + x.points, 0);
+        profile = analyseProfile(JSON.parse(readFileSync(path, 'utf8')), points);
+      }
+      await emulator.stop();
+      results.push({
+        queries: figures.dogwatch.queries,
+        series: figures.dogwatch.series,
+        world: worldFor(size.scale, t0),
+        listmetrics_min_pages: listMetricsPagesMin,
+        dogwatch: figures.dogwatch.json,
+        naive: figures.naive?.json,
+        overlap: figures.overlap.json,
+      });
+    }
+  } finally {
+    udp.child.send('exit');
+    uds.child.send('exit');
+    rmSync(workroot, { recursive: true, force: true });
+  }
+
+  const out: BenchResults = {
+    generated: new Date().toISOString(),
+    mode: args.quick ? 'quick' : 'full',
+    node: process.version,
+    sizes: results,
+    polling_300s: polling300,
+    cpu_profile: profile,
+    load,
+    elapsed_s: round((Date.now() - started) / 1000, 1),
+  };
+  writeFileSync(args.out, `${JSON.stringify(out, null, 2)}\n`);
+  log(`wrote ${args.out}`);
+  if (args.md) {
+    writeFileSync(args.md, renderMarkdown(out));
+    log(`wrote ${args.md}`);
+  }
+}
+
+/** Naive at sizes too slow to run: requests and cost are exact (one call per query); time and CPU scale linearly. */
+function extrapolateNaive(base: SizeResult['naive'], dogwatch: CollectorFigures): CollectorFigures {
+  const k = dogwatch.queries / base!.queries_measured;
+  const scaled = { ...base! };
+  for (const key of [
+    'metrics_requested',
+    'datapoints',
+    'distinct_datapoints',
+    'wall_ms',
+    'cpu_ms',
+    'datagrams',
+    'bytes',
+    'cost_usd_per_hour_60s',
+    'cost_usd_per_hour_300s',
+  ] as const)
+    scaled[key] = round((base![key] ?? 0) * k, 4);
+  scaled.requests = Object.fromEntries(
+    Object.entries(base!.requests).map(([op, n]) => [op, round(n * k, 1)]),
+  );
+  scaled.getmetricdata_min = dogwatch.json.getmetricdata_min;
+  scaled.requests_min = dogwatch.json.requests_min;
+  scaled.requests_ratio_to_min = round(
+    Object.values(scaled.requests).reduce((a, b) => a + b, 0) / dogwatch.json.requests_min,
+    3,
+  );
+  scaled.queries_measured = base!.queries_measured;
+  scaled.received_udp = null;
+  scaled.received_uds = null;
+  scaled.sent_udp = 0;
+  scaled.sent_uds = 0;
+  scaled.loss_udp_pct = null;
+  scaled.loss_uds_pct = null;
+  scaled.idle_rss_mb = null;
+  scaled.rss_kb_per_series = null;
+  scaled.event_loop_max_ms = NaN;
+  scaled.peak_rss_mb = null;
+  scaled.heap_growth_mb = null;
+  scaled.extrapolated = true;
+  return { queries: dogwatch.queries, series: dogwatch.series, json: scaled };
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});
