@@ -13,6 +13,7 @@ import {
 import type { Environment } from './env-substitution.js';
 import { LISTEN_ADDRESS_EXPECTED, parseListenAddress, type ListenAddress } from './listen-address.js';
 import { inputJsonSchema } from './schema-description.js';
+import { MAX_TIMER_SECONDS } from './reserved-keys.js';
 import { parseYamlSource } from './yaml-source.js';
 import { issuesToProblems } from './zod-problems.js';
 
@@ -100,8 +101,11 @@ const oneOf = <T extends string>(values: readonly T[]): TextSetting<T> => ({
   expected: `one of ${values.join(', ')}`,
 });
 const positiveSeconds: TextSetting<number> = {
-  parse: (text) => (/^\d+(\.\d+)?$/.test(text.trim()) && Number(text) > 0 ? Number(text) : undefined),
-  expected: 'a number of seconds > 0',
+  parse: (text) =>
+    /^\d+(\.\d+)?$/.test(text.trim()) && Number(text) > 0 && Number(text) <= MAX_TIMER_SECONDS
+      ? Number(text)
+      : undefined,
+  expected: `a number of seconds > 0 and ≤ ${MAX_TIMER_SECONDS}`,
 };
 const datagramBytes: TextSetting<number> = {
   parse: (text) => {
@@ -171,11 +175,22 @@ export const daemonFileSchema = z.strictObject({
     .describe(`Status listener: ${LISTEN_ADDRESS_EXPECTED}. Env: DOGWATCH_STATUS_ADDR; flag --status-addr.`),
   secret_backend_command: z.string().min(1).optional().describe('Executable resolving ENC[] values.'),
   secret_backend_arguments: z.array(z.string()).optional().describe('Arguments for secret_backend_command.'),
-  secret_backend_timeout: z.number().positive().optional().describe('Seconds; default 30.'),
-  run_timeout: z.number().positive().optional().describe('Seconds a check run may take; default 120.'),
+  secret_backend_timeout: z
+    .number()
+    .positive()
+    .max(MAX_TIMER_SECONDS)
+    .optional()
+    .describe('Seconds; default 30.'),
+  run_timeout: z
+    .number()
+    .positive()
+    .max(MAX_TIMER_SECONDS)
+    .optional()
+    .describe('Seconds a check run may take; default 120.'),
   shutdown_deadline: z
     .number()
     .positive()
+    .max(MAX_TIMER_SECONDS)
     .optional()
     .describe('Seconds to finish runs on shutdown; default 20.'),
 });
@@ -376,7 +391,8 @@ function readSettingsFile(path: string, text: string, problems: ConfigProblem[])
       jsonSchema: inputJsonSchema(daemonFileSchema),
       isSecret: () => false,
       optionsName: 'dogwatch.yaml settings',
-    }),
+      // A document of the wrong type has no key to point at: name its first line.
+    }).map((problem) => (problem.line === undefined ? new ConfigProblem({ ...problem, line: 1 }) : problem)),
   );
   return {};
 }

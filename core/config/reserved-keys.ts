@@ -35,12 +35,17 @@ const cronExpression = z.string().superRefine((expression, context) => {
   });
 });
 
+/** Longest delay a Node timer can hold, in whole seconds (2^31-1 ms ≈ 24.8 days). */
+export const MAX_TIMER_SECONDS = 2_147_483;
+
 /** The reserved keys' schema for one check: the interval default is the check's own. */
 export function reservedInstanceShape(definition: Pick<CheckDefinition, 'defaultMinCollectionInterval'>) {
   return {
     min_collection_interval: z
       .number()
       .min(1)
+      // Node timers hold at most 2^31-1 ms; a longer delay would fire at once, every millisecond.
+      .max(MAX_TIMER_SECONDS)
       .default(definition.defaultMinCollectionInterval)
       .describe('Seconds between two runs of this instance. Do not set together with `schedule`.'),
     schedule: cronExpression.optional().meta({

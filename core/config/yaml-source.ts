@@ -25,6 +25,13 @@ export interface YamlSource {
 }
 
 const MAX_DEPTH = 64;
+/**
+ * Budget of values built from one file. Aliases are expanded, so a few lines of nested anchors ("billion
+ * laughs") could otherwise expand to billions of nodes and hang the loader.
+ */
+const MAX_NODES = 200_000;
+
+class YamlTooLargeError extends Error {}
 
 const SYNTAX_HINTS: Readonly<Record<string, string>> = {
   DUPLICATE_KEY: 'remove or rename the repeated key',
@@ -52,15 +59,35 @@ export function parseYamlSource(file: string, text: string): YamlParseResult {
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col };
   };
-  const value = toPlain(doc, doc.contents, [], 0, {
-    record(path, offset) {
-      const position = at(offset);
-      if (position) positions.set(formatKeyPath(path), position);
-    },
-    plain(path) {
-      plainScalars.add(formatKeyPath(path));
-    },
-  });
+  let nodes = 0;
+  let value: unknown;
+  try {
+    value = toPlain(doc, doc.contents, [], 0, {
+      visit() {
+        if (++nodes > MAX_NODES) throw new YamlTooLargeError();
+      },
+      record(path, offset) {
+        const position = at(offset);
+        if (position) positions.set(formatKeyPath(path), position);
+      },
+      plain(path) {
+        plainScalars.add(formatKeyPath(path));
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof YamlTooLargeError)) throw error;
+    return {
+      ok: false,
+      problems: [
+        new ConfigProblem({
+          file,
+          line: 1,
+          message: `the document expands to more than ${MAX_NODES.toLocaleString('en')} values (nested aliases?)`,
+          hint: 'write the values out instead of nesting anchors and aliases',
+        }),
+      ],
+    };
+  }
   const source: YamlSource = {
     file,
     value,
@@ -78,12 +105,14 @@ export function parseYamlSource(file: string, text: string): YamlParseResult {
 }
 
 interface Recorder {
+  visit(): void;
   record(path: KeyPath, offset: number | undefined): void;
   plain(path: KeyPath): void;
 }
 
 function toPlain(doc: Document, node: unknown, path: KeyPath, depth: number, recorder: Recorder): unknown {
   if (depth > MAX_DEPTH) return null;
+  recorder.visit();
   if (isAlias(node)) return toPlain(doc, node.resolve(doc), path, depth + 1, recorder);
   if (isScalar(node)) {
     if (node.type === Scalar.PLAIN) recorder.plain(path);
