@@ -57,6 +57,7 @@ export async function fetchMetricData(
   }));
   const unknownIds: string[] = [];
   const lastStatus: (string | undefined)[] = queries.map(() => undefined);
+  const answered: boolean[] = queries.map(() => false);
   let nextToken: string | undefined;
   let pages = 0;
   const scope = awsCallScope.getStore();
@@ -74,7 +75,10 @@ export async function fetchMetricData(
     pages++;
     // Billed per metric requested, each page of the request included.
     if (scope) scope.stats.metricsRequested += queries.length;
-    for (const result of response.MetricDataResults ?? []) {
+    const page = response.MetricDataResults;
+    if (page !== undefined && !Array.isArray(page))
+      throw new Error('malformed GetMetricData response: MetricDataResults is not a list');
+    for (const result of page ?? []) {
       const index = parseQueryId(result.Id, queries.length);
       if (index === undefined) {
         unknownIds.push(String(result.Id));
@@ -82,13 +86,18 @@ export async function fetchMetricData(
       }
       absorb(results[index]!, result);
       lastStatus[index] = result.StatusCode;
+      answered[index] = true;
     }
     nextToken = response.NextToken || undefined;
   } while (nextToken);
 
   lastStatus.forEach((status, i) => {
     const r = results[i]!;
-    if (status !== undefined && status !== 'Complete') {
+    if (!answered[i]) {
+      // No entry at all is not an empty answer: the window is asked again.
+      r.complete = false;
+      r.problems.push('the response had no result for this query');
+    } else if (status !== undefined && status !== 'Complete') {
       r.complete = false;
       r.problems.push(`CloudWatch status ${status}`);
     }
