@@ -13,12 +13,21 @@ const SECRET_KEY = /(secret|token|password|passwd|credential|authorization|api[_
 const SECRET_VALUE_PATTERNS: readonly RegExp[] = [
   /ENC\[[^\]]*\]/g,
   /\b(AKIA|ASIA)[A-Z0-9]{16}\b/g,
-  /(aws_secret_access_key|aws_session_token|SecretAccessKey|SessionToken)(["'=:\s]+)[^\s"',}]+/gi,
+  /(aws_secret_access_key|aws_session_token|SecretAccessKey|SessionToken|x-amz-security-token)(["'=:\s]+)[^\s"',;}&]+/gi,
+  /(X-Amz-Signature|Signature)(=)[0-9a-fA-F]{16,}/g,
 ];
+
+/** Credentials of this process, whatever text they turn up in (an AWS error echoing a header, …). */
+function processSecrets(): string[] {
+  return [process.env.AWS_SECRET_ACCESS_KEY, process.env.AWS_SESSION_TOKEN].filter(
+    (v): v is string => typeof v === 'string' && v.length >= 8,
+  );
+}
 
 /** Replace secret-looking substrings of a string. Exported for status and configcheck output. */
 export function redactString(text: string): string {
   let out = text;
+  for (const secret of processSecrets()) out = out.split(secret).join('***');
   for (const pattern of SECRET_VALUE_PATTERNS) {
     out = out.replace(pattern, (match: string, key?: string, sep?: string) =>
       key !== undefined && sep !== undefined && !match.startsWith('ENC[') && !/^(AKIA|ASIA)/.test(match)

@@ -6,7 +6,7 @@ import {
   InstanceInfoToken,
   type InstanceInfo,
 } from '../check/check.js';
-import type { Logger } from '../log/logger.js';
+import { redactString, type Logger } from '../log/logger.js';
 import { ServiceCheckStatus } from '../sink/samples.js';
 import type { Sink } from '../sink/sink.js';
 import type { InstanceStatus, StatusRegistry } from '../status/status-registry.js';
@@ -151,7 +151,10 @@ export class InstanceRunner {
       status.timeouts++;
       outcome = { ok: false, timedOut: true, durationMs, error: message };
     } else if (!result.ok) {
-      const message = result.error instanceof Error ? result.error.message : String(result.error);
+      // The reason travels far (can_connect message, status, `check` output): never with a secret in it.
+      const message = redactString(
+        result.error instanceof Error ? result.error.message : String(result.error),
+      );
       outcome = { ok: false, timedOut: false, durationMs, error: message };
     } else {
       outcome = { ok: true, timedOut: false, durationMs };
