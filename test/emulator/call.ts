@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { AwsError, type WireProtocol } from './wire.js';
 
 export type ServiceName =
-  'cloudwatch' | 'lambda' | 'tagging' | 'apigateway' | 'apigatewayv2' | 'cloudtrail' | 'sts';
+  'cloudwatch' | 'lambda' | 'tagging' | 'apigateway' | 'apigatewayv2' | 'cloudtrail' | 'sts' | 'account';
 
 export interface Call {
   readonly service: ServiceName;

@@ -9,6 +9,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { SystemClock, type Clock } from '../../core/clock.js';
+import { AccountService } from './account.js';
 import { Accounting, type Outcome } from './accounting.js';
 import { ApiGatewayService } from './apigateway.js';
 import type { Call, HandlerResult, ServiceName } from './call.js';
@@ -106,6 +107,15 @@ function route(
     };
   }
   const path = rawPath.length > 1 ? rawPath.replace(/\/$/, '') : rawPath;
+  if (method === 'POST' && path === '/listRegions') {
+    return {
+      service: 'account',
+      operation: 'ListRegions',
+      protocol: 'rest-json',
+      iamAction: 'account:ListRegions',
+      pathParams: [],
+    };
+  }
   for (const r of REST_ROUTES) {
     const match = r.pattern.exec(path);
     if (!match || method !== 'GET') continue;
@@ -147,6 +157,8 @@ function throttlingError(service: ServiceName): AwsError {
       return new AwsError('ThrottlingException', 'Rate exceeded', 400);
     case 'sts':
       return new AwsError('Throttling', 'Rate exceeded', 400);
+    case 'account':
+      return new AwsError('TooManyRequestsException', 'Too Many Requests', 429);
   }
 }
 
@@ -189,6 +201,7 @@ export class AwsEmulator {
         : new QuotaBuckets({ ...DEFAULT_QUOTAS, ...stripUndefined(options.quotas ?? {}) });
     this.sts = new StsService(this.world, options.credentialClock ?? new SystemClock());
     const cloudwatch = new CloudWatchService(this.world, this.clock);
+    const account = new AccountService(this.world);
     const lambda = new LambdaService(this.world);
     const tagging = new TaggingService(this.world);
     const apigateway = new ApiGatewayService(this.world);
@@ -201,6 +214,7 @@ export class AwsEmulator {
       apigatewayv2: (c) => apigateway.handle(c),
       cloudtrail: (c) => cloudtrail.handle(c),
       sts: (c) => this.sts.handle(c),
+      account: (c) => account.handle(c),
     };
   }
 
