@@ -69,6 +69,9 @@ export function cloudWatchCheckClass<R>(integration: CloudWatchIntegration<R>): 
     async run(context: CheckRunContext): Promise<void> {
       await this.engine.run(context);
     }
+    dispose(): Promise<void> {
+      return this.engine.dispose();
+    }
   }
   // Explicit decoration (not @-syntax on a class expression): works with any transpiler.
   decorate(injectable(), CloudWatchCheck);

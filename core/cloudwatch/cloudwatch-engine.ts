@@ -17,6 +17,8 @@ import { type QueryProgress, WatermarkStore } from './watermark-store.js';
 
 /** Concurrent GetMetricData requests per region and instance; the token bucket bounds the rate. */
 const FETCH_CONCURRENCY = 4;
+/** Batches handed to the sink but not yet flushed, before fetching waits: bounds the sink's queue. */
+const MAX_UNFLUSHED_BATCHES = 8;
 
 type InstanceConfig = Readonly<CloudWatchInstanceOptions & Record<string, unknown>>;
 
@@ -176,7 +178,7 @@ export class CloudWatchEngine<R = unknown> {
         }
       }),
     );
-    if (!context.dryRun) await this.store.compact();
+    if (!context.dryRun) await this.store.compactIfDue(now);
 
     const requests = stats.callsByOperation().GetMetricData ?? 0;
     if (!context.dryRun) this.reportSelfMetrics(stats, { datapoints, queries, now, newestPeriodEnd });
@@ -300,6 +302,7 @@ export class CloudWatchEngine<R = unknown> {
           );
         }
         const updates = new Map<string, QueryProgress>();
+        const firstWindows = new Map<string, QueryProgress>();
         crashPoint('before-emit');
         batch.forEach(({ query, progress }, i) => {
           const result = fetched.results[i]!;
@@ -328,26 +331,34 @@ export class CloudWatchEngine<R = unknown> {
             // A query seen for the first time is recorded even when nothing arrived: otherwise its
             // synthetic first window would slide forward with every run and skip late periods.
             const isNew = this.store.get(query.key) === undefined;
+            if (isNew) firstWindows.set(query.key, { w: progress.w, emitted: [] });
             if (isNew || updated.w !== progress.w || updated.emitted.length !== progress.emitted.length) {
               updates.set(query.key, updated);
             }
           }
         });
         if (!run.dryRun) {
-          try {
-            crashPoint('mid-emit');
-            await run.submit.flush();
-          } catch (error) {
-            // Not recorded: the batch is fetched and sent again next run.
-            failedBatches++;
-            firstError ??= describe(error);
-            continue;
-          }
-          this.store.record(updates);
+          crashPoint('mid-emit');
+          // Fetching goes on while the batch leaves the socket; its progress is recorded in the
+          // continuation of its own flush (nothing can interleave), at most MAX_UNFLUSHED_BATCHES behind.
+          const delivered = run.submit.flush().then(
+            () => this.store.record(updates),
+            (error: unknown) => {
+              // Not recorded: the batch is fetched and sent again next run. New queries keep their
+              // first window, or it would slide forward and its points would never be asked again.
+              this.store.record(firstWindows);
+              failedBatches++;
+              firstError ??= describe(error);
+            },
+          );
+          unflushed.push(delivered);
+          if (unflushed.length >= MAX_UNFLUSHED_BATCHES) await unflushed.shift();
         }
       }
     };
+    const unflushed: Promise<void>[] = [];
     await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, batches.length) }, () => worker()));
+    await Promise.all(unflushed);
 
     if (this.integration.inspectPoints) this.integration.inspectPoints(inspected, plan.resources, context);
     if (!run.dryRun && failedBatches === 0) {
@@ -506,13 +517,20 @@ export class CloudWatchEngine<R = unknown> {
           }),
           { abortSignal: context.signal },
         );
+        // A malformed page must not be cached as "these are all the series": fail, ask again later.
+        if (page.Metrics !== undefined && !Array.isArray(page.Metrics)) {
+          throw new Error('malformed ListMetrics response: Metrics is not a list');
+        }
         for (const m of page.Metrics ?? []) {
-          if (!m.MetricName || !this.rowsByMetric.has(m.MetricName)) continue;
-          const dims = (m.Dimensions ?? []).filter((d) => d.Name && d.Value !== undefined) as {
-            Name: string;
-            Value: string;
-          }[];
-          found.push(makeSeries(m.MetricName, dims));
+          if (typeof m.MetricName !== 'string' || !this.rowsByMetric.has(m.MetricName)) continue;
+          const dims = m.Dimensions ?? [];
+          if (
+            !Array.isArray(dims) ||
+            !dims.every((d) => typeof d.Name === 'string' && typeof d.Value === 'string')
+          ) {
+            throw new Error(`malformed ListMetrics response: bad dimensions on ${m.MetricName}`);
+          }
+          found.push(makeSeries(m.MetricName, dims as { Name: string; Value: string }[]));
         }
         nextToken = page.NextToken || undefined;
       } while (nextToken);
@@ -577,6 +595,11 @@ export class CloudWatchEngine<R = unknown> {
         (run.now - run.newestPeriodEnd) / 1000,
       );
     }
+  }
+
+  /** Folds the journal into the snapshot (shutdown, instance removed). */
+  async dispose(): Promise<void> {
+    await this.store.compact();
   }
 
   /** Waits for background discovery refreshes (tests). */
