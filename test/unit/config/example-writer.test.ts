@@ -22,7 +22,10 @@ test('each option carries its description, type, required-ness and default', () 
     /## @param period - integer ≥ 60 - optional - default: 60\n\s+## CloudWatch period in seconds\./,
   );
   assert.match(text, /## @param regions - non-empty list of non-empty strings or "all" - required\n/);
-  assert.match(text, /## @param min_collection_interval - number ≥ 1 and ≤ 2147483 - optional - default: 60\n/);
+  assert.match(
+    text,
+    /## @param min_collection_interval - number ≥ 1 and ≤ 2147483 - optional - default: 60\n/,
+  );
   assert.match(text, /## @param empty_default_hostname - true or false - optional - default: true\n/);
   assert.match(text, /# period: 60\n/);
 });
