@@ -86,6 +86,11 @@ export class CloudWatchEngine<R = unknown> {
   private stateLoaded = false;
   private currentWarnings: ((message: string) => void) | undefined;
   private currentDryRun = false;
+  /**
+   * End of the first window this instance tried to collect, kept until a run fully succeeds: if the first
+   * runs fail (AssumeRole denied, a region down), collection still starts where the daemon started.
+   */
+  private firstAttemptEndMs: number | undefined;
 
   constructor(
     private readonly integration: CloudWatchIntegration<R>,
@@ -151,6 +156,7 @@ export class CloudWatchEngine<R = unknown> {
   private async collect(context: CheckRunContext, stats: AwsCallStats): Promise<RunSummary> {
     const now = this.services.clock.now();
     const endMs = Math.floor((now - this.config.delay * 1000) / this.periodMs) * this.periodMs;
+    if (!context.dryRun) this.firstAttemptEndMs ??= endMs;
     const accountId = await this.services.clients.accountId(this.access);
     const regions =
       this.config.regions === 'all'
@@ -182,6 +188,7 @@ export class CloudWatchEngine<R = unknown> {
 
     const requests = stats.callsByOperation().GetMetricData ?? 0;
     if (!context.dryRun) this.reportSelfMetrics(stats, { datapoints, queries, now, newestPeriodEnd });
+    if (failures.length === 0) this.firstAttemptEndMs = undefined;
     if (failures.length > 0) {
       // The failed windows keep their watermarks and are fetched again next run.
       throw new Error(`collection incomplete — ${failures.sort().join('; ')}`);
@@ -242,8 +249,9 @@ export class CloudWatchEngine<R = unknown> {
     let clamped = 0;
     const work: { query: PlannedQuery; progress: QueryProgress }[] = [];
     for (const query of plan.queries) {
+      const firstEnd = Math.min(endMs, this.firstAttemptEndMs ?? endMs);
       let progress: QueryProgress = query.emitted
-        ? (this.store.get(query.key) ?? { w: endMs - lookbackMs, emitted: [] })
+        ? (this.store.get(query.key) ?? { w: firstEnd - lookbackMs, emitted: [] })
         : { w: endMs - Math.max(lookbackMs, 5 * periodMs), emitted: [] };
       if (progress.w < cutoff) {
         clamped++;
