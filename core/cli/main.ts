@@ -27,6 +27,7 @@ interface CommonOptions extends DaemonFlags {
 /** Options every command shares: where the configuration is and how to log. */
 function withCommonOptions(command: Command): Command {
   return command
+    .version(VERSION, '-V, --version')
     .option('-c, --config <path>', 'dogwatch.yaml daemon settings (env DOGWATCH_CONFIG)')
     .option('--confd <dir>', 'conf.d folder (env DOGWATCH_CONFD, default ./conf.d)')
     .option('--state-dir <dir>', 'folder for watermarks (env DOGWATCH_STATE_DIR, default ./.state)')
@@ -236,6 +237,7 @@ export function buildProgram(): Command {
 
   program
     .command('demo')
+    .version(VERSION, '-V, --version')
     .description('run the three checks against the built-in AWS emulator and a local DogStatsD listener')
     .option('--seconds <n>', 'how long to run (real seconds)', integer, 20)
     .option('--speed <n>', 'virtual seconds per real second', integer, 60)
