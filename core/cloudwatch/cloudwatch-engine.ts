@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
 import { GetResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api';
 import type { CheckRunContext, CheckSubmitter, InstanceInfo } from '../check/check.js';
@@ -17,6 +18,8 @@ import { type QueryProgress, WatermarkStore } from './watermark-store.js';
 
 /** Concurrent GetMetricData requests per region and instance; the token bucket bounds the rate. */
 const FETCH_CONCURRENCY = 4;
+/** Series handled between two yields to the event loop while a plan is built. */
+const PLAN_SLICE = 2_000;
 /** Batches handed to the sink but not yet flushed, before fetching waits: bounds the sink's queue. */
 const MAX_UNFLUSHED_BATCHES = 8;
 
@@ -453,13 +456,21 @@ export class CloudWatchEngine<R = unknown> {
         ...(this.integration.seriesTags?.(s, resources, context, awsTags) ?? []),
       ];
     };
-    const kept = series.filter(accepts);
+    // Plans are rebuilt when discovery refreshes; at 100k series that is real work, done in slices so
+    // the event loop (sink pacing, other instances, the status endpoint) is never held for long.
+    const kept: Series[] = [];
+    for (let i = 0; i < series.length; i++) {
+      if (accepts(series[i]!)) kept.push(series[i]!);
+      if (i % PLAN_SLICE === PLAN_SLICE - 1) await yieldToEventLoop();
+    }
     const selection = this.integration.selectSeries
       ? this.integration.selectSeries(kept, resources, context)
       : { emit: kept };
 
     const queries: PlannedQuery[] = [];
+    let planned = 0;
     for (const s of selection.emit) {
+      if (++planned % PLAN_SLICE === 0) await yieldToEventLoop();
       const rule = this.scopeBySignature.get(dimensionSignature(s.dimensions.map((d) => d.Name)))!;
       const scopes = typeof rule.scope === 'string' ? [rule.scope] : rule.scope;
       const rows = (this.rowsByMetric.get(s.metricName) ?? []).filter((row) =>
