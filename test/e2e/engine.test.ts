@@ -1,106 +1,17 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { ManualClock } from '../../core/clock.js';
-import { normalizeTag } from '../../core/check/normalize.js';
 import { advanceWatermark } from '../../core/cloudwatch/cloudwatch-engine.js';
-import { AwsEmulator, DEFAULT_ACCOUNT, type Series, type WorldOptions } from '../emulator/index.js';
-import { CollectionHarness, useEmulatorCredentials } from '../support/collection-harness.js';
-import { sinkFor, TempWorkspace, testSettings } from '../support/daemon-harness.js';
-import { startUdpListener, type UdpListener } from '../support/dogstatsd-listener.js';
+import { DEFAULT_ACCOUNT } from '../emulator/index.js';
+import { useEmulatorCredentials } from '../support/collection-harness.js';
 import {
-  diffPoints,
-  expectedPoints,
-  metricTable,
-  parseMetricLine,
-  type ParsedMetricLine,
-} from '../support/world-truth.js';
-
-const MINUTE = 60_000;
-/** A fixed, minute-aligned start so expected windows are easy to state. */
-const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
-
-const NOTHING_BUT: WorldOptions = {
-  regions: ['us-east-1'],
-  accounts: [DEFAULT_ACCOUNT],
-  functions: 0,
-  edgeFunctions: 0,
-  dottedFunction: false,
-  eventSourceMappings: 0,
-  restApis: 0,
-  httpApis: 0,
-  websocketApis: 0,
-  rekognitionOperations: 0,
-  createdAtMs: T0 - 6 * 3600_000,
-};
-
-const identity = (series: Series): string[] => [
-  ...series.dimensions.map((d) => normalizeTag(`${d.Name}:${d.Value}`)!),
-  `region:${series.region}`,
-];
-
-const lambdaScope = (series: Series): string | undefined => {
-  const names = series.dimensions.map((d) => d.Name).join(',');
-  return names === 'FunctionName' ? 'function' : names === '' ? 'account' : undefined;
-};
-
-interface Setup {
-  readonly clock: ManualClock;
-  readonly emulator: AwsEmulator;
-  readonly listener: UdpListener;
-  readonly harness: CollectionHarness;
-  readonly workspace: TempWorkspace;
-  lines(): ParsedMetricLine[];
-  close(): Promise<void>;
-}
-
-async function setup(options: {
-  world: WorldOptions;
-  confs: Record<string, string>;
-  publicationDelay?: { baseSeconds: number; jitterSeconds: number };
-}): Promise<Setup> {
-  const clock = new ManualClock(T0);
-  const emulator = new AwsEmulator({
-    clock,
-    world: options.world,
-    publicationDelay: options.publicationDelay,
-  });
-  const endpoint = await emulator.start();
-  const listener = await startUdpListener();
-  const workspace = new TempWorkspace();
-  for (const [check, body] of Object.entries(options.confs)) {
-    workspace.writeConf(check, `instances:\n  - endpoint_url: ${endpoint}\n${body}`);
-  }
-  const settings = testSettings(workspace, { DD_DOGSTATSD_URL: `udp://127.0.0.1:${listener.port}` });
-  const harness = new CollectionHarness({ settings, clock, sink: sinkFor(settings) });
-  await harness.start();
-  return {
-    clock,
-    emulator,
-    listener,
-    harness,
-    workspace,
-    lines: () =>
-      listener
-        .lines()
-        .map(parseMetricLine)
-        .filter((l): l is ParsedMetricLine => l !== undefined),
-    async close() {
-      await harness.stop();
-      await listener.close();
-      await emulator.stop();
-      workspace.cleanup();
-    },
-  };
-}
-
-/** Waits until the listener has every datagram the sink sent (loopback UDP is quick but not instant). */
-async function settle(s: Setup): Promise<void> {
-  let previous = -1;
-  while (s.listener.datagrams.length !== previous) {
-    previous = s.listener.datagrams.length;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+  bareWorld,
+  lambdaScope,
+  MINUTE,
+  seriesIdentity,
+  startEmulatedCollection,
+  T0,
+} from '../support/emulated-collection.js';
+import { diffPoints, expectedPoints, metricTable } from '../support/world-truth.js';
 
 before(() => useEmulatorCredentials());
 
@@ -113,8 +24,8 @@ describe('CloudWatch engine against the emulator', () => {
       [520, 'aws.lambda.invocations'],
       [600, 'aws.lambda.duration*'],
     ] as const) {
-      const s = await setup({
-        world: { ...NOTHING_BUT, functions },
+      const s = await startEmulatedCollection({
+        world: bareWorld({ functions }),
         confs: { amazon_lambda: `    regions: [us-east-1]\n    metrics: {include: ["${metric}"]}\n` },
       });
       try {
@@ -140,8 +51,8 @@ describe('CloudWatch engine against the emulator', () => {
   });
 
   test('over 10 periods the emitted points equal the world exactly: every point once, exact values and timestamps', async () => {
-    const s = await setup({
-      world: { ...NOTHING_BUT, regions: ['us-east-1', 'eu-west-1'], functions: 4, rekognitionOperations: 5 },
+    const s = await startEmulatedCollection({
+      world: bareWorld({ regions: ['us-east-1', 'eu-west-1'], functions: 4, rekognitionOperations: 5 }),
       confs: {
         amazon_lambda: '    regions: [us-east-1, eu-west-1]\n',
         amazon_rekognition: '    regions: [us-east-1, eu-west-1]\n',
@@ -152,7 +63,7 @@ describe('CloudWatch engine against the emulator', () => {
         for (const outcome of await s.harness.runAll()) assert.ok(outcome.ok, outcome.error);
         s.clock.advance(MINUTE);
       }
-      await settle(s);
+      await s.settle();
       // delay 120 s, lookback one period: the first window starts 3 minutes before T0.
       const fromMs = T0 - 3 * MINUTE;
       const toMs = T0 + 9 * MINUTE - 2 * MINUTE;
@@ -167,7 +78,7 @@ describe('CloudWatch engine against the emulator', () => {
           series: world.series({ account: DEFAULT_ACCOUNT, namespace }),
           rows: metricTable(check),
           scopeOf,
-          identity,
+          identity: seriesIdentity,
           fromMs,
           toMs,
         });
@@ -186,10 +97,10 @@ describe('CloudWatch engine against the emulator', () => {
   });
 
   test('late points are emitted once they are published, never before, and never twice', async () => {
-    const s = await setup({
-      world: { ...NOTHING_BUT, rekognitionOperations: 4 },
+    const s = await startEmulatedCollection({
+      world: bareWorld({ rekognitionOperations: 4 }),
       // Up to 11 minutes late, far beyond the 60 s delay: most periods are re-asked a few times.
-      publicationDelay: { baseSeconds: 30, jitterSeconds: 630 },
+      emulator: { publicationDelay: { baseSeconds: 30, jitterSeconds: 630 } },
       confs: { amazon_rekognition: '    regions: [us-east-1]\n    delay: 60\n    late_horizon: 900\n' },
     });
     try {
@@ -200,14 +111,14 @@ describe('CloudWatch engine against the emulator', () => {
       const fromMs = T0 - 2 * MINUTE;
       for (let run = 0; run < 25; run++) {
         for (const outcome of await s.harness.runAll()) assert.ok(outcome.ok, outcome.error);
-        await settle(s);
+        await s.settle();
         // Everything emitted so far was visible in CloudWatch at this moment.
         const visible = expectedPoints({
           world,
           series,
           rows,
           scopeOf: () => 'operation',
-          identity,
+          identity: seriesIdentity,
           fromMs,
           toMs: s.clock.now(),
           visibleBy: s.clock.now(),
@@ -224,7 +135,7 @@ describe('CloudWatch engine against the emulator', () => {
         series,
         rows,
         scopeOf: () => 'operation',
-        identity,
+        identity: seriesIdentity,
         fromMs,
         toMs: Math.floor((now - 60_000) / MINUTE) * MINUTE,
         visibleBy: now,
@@ -244,8 +155,8 @@ describe('CloudWatch engine against the emulator', () => {
   });
 
   test('polling every 5 periods emits all 5 points per series per run, at a fifth of the cost', async () => {
-    const s = await setup({
-      world: { ...NOTHING_BUT, rekognitionOperations: 3 },
+    const s = await startEmulatedCollection({
+      world: bareWorld({ rekognitionOperations: 3 }),
       confs: { amazon_rekognition: '    regions: [us-east-1]\n    min_collection_interval: 300\n' },
     });
     try {
@@ -258,15 +169,23 @@ describe('CloudWatch engine against the emulator', () => {
       );
       const keys = ['operation', 'region'];
       const window = (fromMs: number, toMs: number): Map<string, number> =>
-        expectedPoints({ world, series, rows, scopeOf: () => 'operation', identity, fromMs, toMs });
+        expectedPoints({
+          world,
+          series,
+          rows,
+          scopeOf: () => 'operation',
+          identity: seriesIdentity,
+          fromMs,
+          toMs,
+        });
       await s.harness.runAll();
-      await settle(s);
+      await s.settle();
       let seen = s.lines().length;
       const requestedAfterFirst = s.emulator.accounting.snapshot().metricsRequested;
       for (let run = 1; run <= 4; run++) {
         s.clock.advance(5 * MINUTE);
         await s.harness.runAll();
-        await settle(s);
+        await s.settle();
         const fresh = s.lines().slice(seen);
         seen += fresh.length;
         // This run's window is the 5 periods since the previous one: all of them, nothing else.
@@ -303,8 +222,8 @@ describe('CloudWatch engine against the emulator', () => {
   });
 
   test('a restart resumes from the persisted watermarks: no gap, no duplicate', async () => {
-    const s = await setup({
-      world: { ...NOTHING_BUT, rekognitionOperations: 3 },
+    const s = await startEmulatedCollection({
+      world: bareWorld({ rekognitionOperations: 3 }),
       confs: { amazon_rekognition: '    regions: [us-east-1]\n' },
     });
     try {
@@ -317,14 +236,14 @@ describe('CloudWatch engine against the emulator', () => {
       await s.harness.restart();
       s.clock.advance(5 * MINUTE);
       await s.harness.runAll();
-      await settle(s);
+      await s.settle();
       const world = s.emulator.world;
       const expected = expectedPoints({
         world,
         series: world.series({ namespace: 'AWS/Rekognition' }),
         rows: metricTable('amazon_rekognition'),
         scopeOf: () => 'operation',
-        identity,
+        identity: seriesIdentity,
         fromMs: T0 - 3 * MINUTE,
         toMs: T0 + 11 * MINUTE - 2 * MINUTE,
       });

@@ -15,18 +15,18 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { normalizeTag } from '../../core/check/normalize.js';
 import { ManualClock, SystemClock } from '../../core/clock.js';
 import { createSilentLogger } from '../../core/log/logger.js';
 import { Daemon } from '../../core/runtime/daemon.js';
 import type { RunOutcome } from '../../core/runtime/instance-runner.js';
 import { DogStatsdSink } from '../../core/sink/dogstatsd-sink.js';
-import { AwsEmulator, DEFAULT_ACCOUNT, type Series, type WorldOptions } from '../emulator/index.js';
+import { AwsEmulator, type WorldOptions } from '../emulator/index.js';
 import { checkModule } from '../fixtures/checks/test-check.js';
 import { CollectionHarness, useEmulatorCredentials } from '../support/collection-harness.js';
 import { TempWorkspace, testSettings } from '../support/daemon-harness.js';
 import { startUdpListener, startUdsListener, type UdsListener } from '../support/dogstatsd-listener.js';
 import { assertValidDatagram } from '../support/dogstatsd-validator.js';
+import { bareWorld, MINUTE, seriesIdentity, T0 } from '../support/emulated-collection.js';
 import {
   diffPoints,
   expectedPoints,
@@ -37,27 +37,10 @@ import {
   type ParsedMetricLine,
 } from '../support/world-truth.js';
 
-const MINUTE = 60_000;
-const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
-const WORLD: WorldOptions = {
-  regions: ['us-east-1'],
-  accounts: [DEFAULT_ACCOUNT],
-  functions: 0,
-  edgeFunctions: 0,
-  dottedFunction: false,
-  eventSourceMappings: 0,
-  restApis: 0,
-  httpApis: 0,
-  websocketApis: 0,
-  rekognitionOperations: 3,
-  createdAtMs: T0 - 6 * 3600_000,
-};
+const WORLD: WorldOptions = bareWorld({ rekognitionOperations: 3 });
 const QUEUE_CAP = 64;
 
-const identity = (series: Series): string[] => [
-  ...series.dimensions.map((d) => normalizeTag(`${d.Name}:${d.Value}`)!),
-  `region:${series.region}`,
-];
+const identity = seriesIdentity;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const figures = {

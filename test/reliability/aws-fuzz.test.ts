@@ -16,20 +16,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { normalizeTag } from '../../core/check/normalize.js';
 import { ManualClock } from '../../core/clock.js';
 import type { RunOutcome } from '../../core/runtime/instance-runner.js';
-import {
-  AwsEmulator,
-  DEFAULT_ACCOUNT,
-  type FaultTarget,
-  type Series,
-  type WorldOptions,
-} from '../emulator/index.js';
+import { AwsEmulator, type FaultTarget, type WorldOptions } from '../emulator/index.js';
 import { CollectionHarness, useEmulatorCredentials } from '../support/collection-harness.js';
 import { sinkFor, TempWorkspace, testSettings } from '../support/daemon-harness.js';
 import { startUdpListener, type UdpListener } from '../support/dogstatsd-listener.js';
 import { assertValidDatagram } from '../support/dogstatsd-validator.js';
+import { bareWorld, MINUTE, seriesIdentity, T0 } from '../support/emulated-collection.js';
 import {
   diffPoints,
   expectedPoints,
@@ -38,27 +32,9 @@ import {
   type ParsedMetricLine,
 } from '../support/world-truth.js';
 
-const MINUTE = 60_000;
-const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
+const WORLD: WorldOptions = bareWorld({ rekognitionOperations: 3 });
 
-const WORLD: WorldOptions = {
-  regions: ['us-east-1'],
-  accounts: [DEFAULT_ACCOUNT],
-  functions: 0,
-  edgeFunctions: 0,
-  dottedFunction: false,
-  eventSourceMappings: 0,
-  restApis: 0,
-  httpApis: 0,
-  websocketApis: 0,
-  rekognitionOperations: 3,
-  createdAtMs: T0 - 6 * 3600_000,
-};
-
-const identity = (series: Series): string[] => [
-  ...series.dimensions.map((d) => normalizeTag(`${d.Name}:${d.Value}`)!),
-  `region:${series.region}`,
-];
+const identity = seriesIdentity;
 
 type Json = Record<string, unknown>;
 
@@ -423,8 +399,8 @@ describe('AWS response fuzz through the daemon run path', () => {
           rows: metricTable('amazon_rekognition'),
           scopeOf: () => 'operation',
           identity,
-          // A failed first run persists nothing: collection then starts one lookback before run 2.
-          fromMs: faultAt === 1 && !outcomes[0]!.ok ? T0 - 2 * MINUTE : T0 - 3 * MINUTE,
+          // Even when the first run failed, collection starts where the daemon started.
+          fromMs: T0 - 3 * MINUTE,
           toMs: T0 + 4 * MINUTE - 2 * MINUTE,
         });
         const diff = diffPoints(expected, metricLines(s.listener.lines()), ['operation', 'region']);

@@ -6,28 +6,19 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ManualClock } from '../../core/clock.js';
-import { normalizeTag } from '../../core/check/normalize.js';
-import { AwsEmulator, DEFAULT_ACCOUNT, regionDown, type FaultRule, type Series } from '../emulator/index.js';
-import { CollectionHarness, useEmulatorCredentials } from '../support/collection-harness.js';
-import { sinkFor, TempWorkspace, testSettings } from '../support/daemon-harness.js';
-import { startUdpListener } from '../support/dogstatsd-listener.js';
+import { DEFAULT_ACCOUNT, regionDown, type FaultRule } from '../emulator/index.js';
+import { useEmulatorCredentials } from '../support/collection-harness.js';
 import { assertValidDatagram } from '../support/dogstatsd-validator.js';
 import {
-  diffPoints,
-  expectedPoints,
-  metricTable,
-  parseMetricLine,
-  type ParsedMetricLine,
-} from '../support/world-truth.js';
+  bareWorld,
+  MINUTE,
+  seriesIdentity,
+  startEmulatedCollection,
+  T0,
+} from '../support/emulated-collection.js';
+import { diffPoints, expectedPoints, metricTable } from '../support/world-truth.js';
 
-const MINUTE = 60_000;
-const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
 const FAULT_MINUTES = 5;
-const identity = (series: Series): string[] => [
-  ...series.dimensions.map((d) => normalizeTag(`${d.Name}:${d.Value}`)!),
-  `region:${series.region}`,
-];
 
 interface Scenario {
   readonly name: string;
@@ -105,40 +96,14 @@ after(() =>
 describe('fault matrix: every point exactly once after recovery, the truth told during the fault', () => {
   for (const scenario of SCENARIOS) {
     test(scenario.name, async () => {
-      const clock = new ManualClock(T0);
-      const emulator = new AwsEmulator({
-        clock,
-        world: {
-          regions: ['us-east-1', 'eu-west-1'],
-          accounts: [DEFAULT_ACCOUNT],
-          functions: 0,
-          edgeFunctions: 0,
-          dottedFunction: false,
-          eventSourceMappings: 0,
-          restApis: 0,
-          httpApis: 0,
-          websocketApis: 0,
-          rekognitionOperations: 3,
-          createdAtMs: T0 - 6 * 3600_000,
-        },
-      });
-      const endpoint = await emulator.start();
-      const listener = await startUdpListener();
-      const ws = new TempWorkspace();
       const role = scenario.roleArn ? `    role_arn: arn:aws:iam::${DEFAULT_ACCOUNT}:role/dogwatch\n` : '';
-      ws.writeConf(
-        'amazon_rekognition',
-        `instances:\n  - endpoint_url: ${endpoint}\n    regions: [us-east-1, eu-west-1]\n${role}`,
-      );
-      const settings = testSettings(ws, { DD_DOGSTATSD_URL: `udp://127.0.0.1:${listener.port}` });
-      const harness = new CollectionHarness({
-        settings,
-        clock,
-        sink: sinkFor(settings),
+      const s = await startEmulatedCollection({
+        world: bareWorld({ regions: ['us-east-1', 'eu-west-1'], rekognitionOperations: 3 }),
+        confs: { amazon_rekognition: `    regions: [us-east-1, eu-west-1]\n${role}` },
         // Short timeouts and quick retries, so minutes of faults take seconds.
         cloudWatch: { client: { maxAttempts: 3, requestTimeoutMs: 300, connectTimeoutMs: 300 } },
       });
-      await harness.start();
+      const { clock, emulator, listener, harness } = s;
       const faultFrom = scenario.fromStart ? T0 : T0 + 2 * MINUTE;
       const faultTo = faultFrom + FAULT_MINUTES * MINUTE;
       emulator.setFaults({ seed: 11, rules: scenario.rules(faultFrom, faultTo) });
@@ -185,25 +150,18 @@ describe('fault matrix: every point exactly once after recovery, the truth told 
           series: world.series({ namespace: 'AWS/Rekognition' }),
           rows: metricTable('amazon_rekognition'),
           scopeOf: () => 'operation',
-          identity,
+          identity: seriesIdentity,
           fromMs: T0 - 3 * MINUTE,
           toMs: T0 + 11 * MINUTE - 2 * MINUTE,
         });
-        const lines = listener
-          .lines()
-          .map(parseMetricLine)
-          .filter((l): l is ParsedMetricLine => l !== undefined);
-        const diff = diffPoints(expected, lines, ['operation', 'region']);
+        const diff = diffPoints(expected, s.lines(), ['operation', 'region']);
         totals.scenarios++;
         totals.points += expected.size;
         totals.lost += diff.missing.length;
         totals.duplicated += diff.duplicated.length;
         assert.deepEqual(diff, { missing: [], unexpected: [], duplicated: [], wrongValue: [] });
       } finally {
-        await harness.stop();
-        await listener.close();
-        await emulator.stop();
-        ws.cleanup();
+        await s.close();
       }
     });
   }
