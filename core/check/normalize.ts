@@ -30,11 +30,6 @@ export function normalizeTag(tag: string): string | undefined {
   return out;
 }
 
-/** Builds `key:value` from an AWS tag or dimension, normalised. */
-export function keyValueTag(key: string, value: string): string | undefined {
-  return normalizeTag(`${key}:${value}`);
-}
-
 /**
  * Caches normalised tag lists. The engine hands the same tag array object for every point of a series,
  * so merging and normalising happens once per series, not once per datapoint.

@@ -620,11 +620,6 @@ export class CloudWatchEngine<R = unknown> {
   async dispose(): Promise<void> {
     await this.store.compact();
   }
-
-  /** Waits for background discovery refreshes (tests). */
-  async settle(): Promise<void> {
-    await Promise.all([this.discovery.settle(), this.resources.settle(), this.tags.settle()]);
-  }
 }
 
 /**

@@ -52,9 +52,4 @@ export class TtlCache<T> {
   loadedAt(key: string): number | undefined {
     return this.entries.get(key)?.loadedAt;
   }
-
-  /** Waits for background refreshes (tests, shutdown). */
-  async settle(): Promise<void> {
-    await Promise.all([...this.entries.values()].map((e) => e.refreshing ?? Promise.resolve()));
-  }
 }
