@@ -201,6 +201,32 @@ async function statusCommand(flags: CommonOptions & { json?: boolean }): Promise
   else printStatus(JSON.parse(body) as Parameters<typeof printStatus>[0], process.stdout);
 }
 
+/**
+ * `dogwatch health`: the container and Kubernetes probe. Reads the same settings as the daemon, so it
+ * follows DOGWATCH_STATUS_ADDR wherever it points; exit 0 healthy, 1 not.
+ */
+async function healthCommand(flags: CommonOptions): Promise<void> {
+  const settings = settingsOrExit(flags);
+  if (!settings.statusAddress) {
+    process.stdout.write('the status listener is off (DOGWATCH_STATUS_ADDR=off): nothing to probe\n');
+    return;
+  }
+  const { host, port } = settings.statusAddress;
+  const probeHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  const url = `http://${probeHost.includes(':') ? `[${probeHost}]` : probeHost}:${port}/health`;
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(4000) });
+    const body = await response.text();
+    process.stdout.write(`${response.status} ${body.trim()}\n`);
+    if (!response.ok) process.exitCode = 1;
+  } catch (error) {
+    process.stdout.write(
+      `unhealthy: no answer from ${url} (${error instanceof Error ? error.message : String(error)})\n`,
+    );
+    process.exitCode = 1;
+  }
+}
+
 export function buildProgram(): Command {
   const program = new Command('dogwatch')
     .description('Collects AWS CloudWatch metrics and sends them to a local Datadog Agent over DogStatsD')
@@ -234,6 +260,10 @@ export function buildProgram(): Command {
   withCommonOptions(program.command('status').description("print the running daemon's status"))
     .option('--json', 'print the raw JSON')
     .action((flags: CommonOptions & { json?: boolean }) => statusCommand(flags));
+
+  withCommonOptions(
+    program.command('health').description("probe the running daemon's /health (exit 0 or 1)"),
+  ).action((flags: CommonOptions) => healthCommand(flags));
 
   program
     .command('demo')

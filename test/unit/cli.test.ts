@@ -13,7 +13,7 @@ const { version } = JSON.parse(readFileSync(join(packageRoot(), 'package.json'),
   version: string;
 };
 
-for (const command of [[], ['run'], ['check'], ['configcheck'], ['status'], ['demo']]) {
+for (const command of [[], ['run'], ['check'], ['configcheck'], ['status'], ['health'], ['demo']]) {
   test(`dogwatch ${command.join(' ')} --help and --version`, async () => {
     const help = await run(process.execPath, [CLI, ...command, '--help']);
     assert.match(help.stdout, /^Usage: dogwatch/);
@@ -29,4 +29,28 @@ test('an unknown command fails with the list of commands', async () => {
     assert.match(error.stderr ?? '', /unknown command 'chekc'/);
     return true;
   });
+});
+
+test('dogwatch health follows DOGWATCH_STATUS_ADDR: 200 → exit 0, 503 or no answer → exit 1, off → exit 0', async () => {
+  const { createServer } = await import('node:http');
+  let status = 200;
+  const server = createServer((_request, response) => {
+    response.writeHead(status, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  const health = (addr: string) =>
+    run(process.execPath, [CLI, 'health'], { env: { ...process.env, DOGWATCH_STATUS_ADDR: addr } });
+  try {
+    assert.match((await health(`127.0.0.1:${port}`)).stdout, /^200 /);
+    status = 503;
+    await assert.rejects(health(`127.0.0.1:${port}`), (e: { code?: number }) => e.code === 1);
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+  await assert.rejects(health(`127.0.0.1:${port}`), (e: { code?: number; stdout?: string }) => {
+    assert.match(e.stdout ?? '', /unhealthy: no answer/);
+    return e.code === 1;
+  });
+  assert.match((await health('off')).stdout, /status listener is off/);
 });
