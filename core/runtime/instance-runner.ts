@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Container } from 'inversify';
 import {
   type Check,
@@ -119,6 +120,9 @@ export class InstanceRunner {
     const status = this.statusEntry;
     const started = performance.now();
     const abort = new AbortController();
+    // Every in-flight AWS call of the run listens on this signal: up to 4 batches per region at once,
+    // more than Node's default of 10 with a few regions. The signal lives for one run only.
+    setMaxListeners(1000, abort.signal);
     this.submitter.beginRun(sink);
     status.running = true;
 

@@ -162,6 +162,35 @@ describe('runtime: a test check through the daemon to a real DogStatsD socket', 
     }
   });
 
+  test('a run may have many AWS calls in flight on its abort signal without a listener-leak warning', async () => {
+    const ws = workspace();
+    const listener = await startUdpListener();
+    ws.writeConf('dogwatch_test', 'instances:\n  - min_collection_interval: 1\n    abort_listeners: 64\n');
+    const settings = testSettings(ws, { DD_DOGSTATSD_URL: `udp://127.0.0.1:${listener.port}` });
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => {
+      warnings.push(`${warning.name}: ${warning.message}`);
+    };
+    process.on('warning', onWarning);
+    const daemon = startDaemon({ settings, modules: [checkModule] });
+    await daemon.start();
+    try {
+      await listener.waitFor(
+        (lines) => lines.some((l) => l.startsWith('_sc|dogwatch_test.can_connect|0')),
+        5000,
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(
+        warnings.filter((w) => w.startsWith('MaxListenersExceededWarning')),
+        [],
+      );
+    } finally {
+      process.off('warning', onWarning);
+      await daemon.stop();
+      await listener.close();
+    }
+  });
+
   test('a broken conf.d file disables only its own instances; the others run', async () => {
     const ws = workspace();
     const listener = await startUdpListener();
