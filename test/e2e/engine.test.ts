@@ -8,6 +8,7 @@ import {
   lambdaScope,
   MINUTE,
   seriesIdentity,
+  rekognitionTruth,
   startEmulatedCollection,
   T0,
 } from '../support/emulated-collection.js';
@@ -106,23 +107,13 @@ describe('CloudWatch engine against the emulator', () => {
     try {
       const world = s.emulator.world;
       const series = world.series({ namespace: 'AWS/Rekognition' });
-      const rows = metricTable('amazon_rekognition');
       const keys = ['operation', 'region'];
       const fromMs = T0 - 2 * MINUTE;
       for (let run = 0; run < 25; run++) {
         for (const outcome of await s.harness.runAll()) assert.ok(outcome.ok, outcome.error);
         await s.settle();
         // Everything emitted so far was visible in CloudWatch at this moment.
-        const visible = expectedPoints({
-          world,
-          series,
-          rows,
-          scopeOf: () => 'operation',
-          identity: seriesIdentity,
-          fromMs,
-          toMs: s.clock.now(),
-          visibleBy: s.clock.now(),
-        });
+        const visible = rekognitionTruth(world, fromMs, s.clock.now(), s.clock.now());
         const early = diffPoints(visible, s.lines(), keys);
         assert.deepEqual(early.unexpected, [], `run ${run}: points emitted before CloudWatch published them`);
         assert.deepEqual(early.duplicated, [], `run ${run}: duplicates`);
@@ -130,16 +121,7 @@ describe('CloudWatch engine against the emulator', () => {
       }
       // At the end, every point published by now and inside the windows was emitted exactly once.
       const now = s.clock.now() - MINUTE;
-      const expected = expectedPoints({
-        world,
-        series,
-        rows,
-        scopeOf: () => 'operation',
-        identity: seriesIdentity,
-        fromMs,
-        toMs: Math.floor((now - 60_000) / MINUTE) * MINUTE,
-        visibleBy: now,
-      });
+      const expected = rekognitionTruth(world, fromMs, Math.floor((now - 60_000) / MINUTE) * MINUTE, now);
       const diff = diffPoints(expected, s.lines(), keys);
       assert.deepEqual(diff.missing, []);
       assert.deepEqual(diff.duplicated, []);
@@ -169,15 +151,7 @@ describe('CloudWatch engine against the emulator', () => {
       );
       const keys = ['operation', 'region'];
       const window = (fromMs: number, toMs: number): Map<string, number> =>
-        expectedPoints({
-          world,
-          series,
-          rows,
-          scopeOf: () => 'operation',
-          identity: seriesIdentity,
-          fromMs,
-          toMs,
-        });
+        rekognitionTruth(world, fromMs, toMs);
       await s.harness.runAll();
       await s.settle();
       let seen = s.lines().length;
@@ -238,15 +212,7 @@ describe('CloudWatch engine against the emulator', () => {
       await s.harness.runAll();
       await s.settle();
       const world = s.emulator.world;
-      const expected = expectedPoints({
-        world,
-        series: world.series({ namespace: 'AWS/Rekognition' }),
-        rows: metricTable('amazon_rekognition'),
-        scopeOf: () => 'operation',
-        identity: seriesIdentity,
-        fromMs: T0 - 3 * MINUTE,
-        toMs: T0 + 11 * MINUTE - 2 * MINUTE,
-      });
+      const expected = rekognitionTruth(world, T0 - 3 * MINUTE, T0 + 11 * MINUTE - 2 * MINUTE);
       assert.deepEqual(diffPoints(expected, s.lines(), ['operation', 'region']), {
         missing: [],
         unexpected: [],

@@ -12,11 +12,11 @@ import { assertValidDatagram } from '../support/dogstatsd-validator.js';
 import {
   bareWorld,
   MINUTE,
-  seriesIdentity,
+  rekognitionTruth,
   startEmulatedCollection,
   T0,
 } from '../support/emulated-collection.js';
-import { diffPoints, expectedPoints, metricTable } from '../support/world-truth.js';
+import { diffPoints } from '../support/world-truth.js';
 
 const FAULT_MINUTES = 5;
 
@@ -145,15 +145,7 @@ describe('fault matrix: every point exactly once after recovery, the truth told 
         );
         for (const d of listener.datagrams) assertValidDatagram(d, 1432);
         const world = emulator.world;
-        const expected = expectedPoints({
-          world,
-          series: world.series({ namespace: 'AWS/Rekognition' }),
-          rows: metricTable('amazon_rekognition'),
-          scopeOf: () => 'operation',
-          identity: seriesIdentity,
-          fromMs: T0 - 3 * MINUTE,
-          toMs: T0 + 11 * MINUTE - 2 * MINUTE,
-        });
+        const expected = rekognitionTruth(world, T0 - 3 * MINUTE, T0 + 11 * MINUTE - 2 * MINUTE);
         const diff = diffPoints(expected, s.lines(), ['operation', 'region']);
         totals.scenarios++;
         totals.points += expected.size;

@@ -16,7 +16,7 @@ import {
 import { CollectionHarness } from './collection-harness.js';
 import { sinkFor, TempWorkspace, testSettings } from './daemon-harness.js';
 import { startUdpListener, type UdpListener } from './dogstatsd-listener.js';
-import { parseMetricLine, type ParsedMetricLine } from './world-truth.js';
+import { expectedPoints, metricTable, parseMetricLine, type ParsedMetricLine } from './world-truth.js';
 
 export const MINUTE = 60_000;
 /** A fixed, minute-aligned start so expected windows are easy to state. */
@@ -45,6 +45,25 @@ export const seriesIdentity = (series: Series): string[] => [
   ...series.dimensions.map((d) => normalizeTag(`${d.Name}:${d.Value}`)!),
   `region:${series.region}`,
 ];
+
+/** Every Rekognition point of the world in [fromMs, toMs) (published by `visibleBy`, if given). */
+export function rekognitionTruth(
+  world: AwsEmulator['world'],
+  fromMs: number,
+  toMs: number,
+  visibleBy?: number,
+): Map<string, number> {
+  return expectedPoints({
+    world,
+    series: world.series({ namespace: 'AWS/Rekognition' }),
+    rows: metricTable('amazon_rekognition'),
+    scopeOf: () => 'operation',
+    identity: seriesIdentity,
+    fromMs,
+    toMs,
+    visibleBy,
+  });
+}
 
 /** The Lambda contract scope of a series, as the default instance collects it. */
 export function lambdaScope(series: Series): string | undefined {
