@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
-import { startUdpListener, startUdsListener } from '../support/dogstatsd-listener.js';
+import { startUdpListener, startUdsListener, type UdpListener } from '../support/dogstatsd-listener.js';
 import { assertValidDatagram } from '../support/dogstatsd-validator.js';
+import type { Daemon } from '../../core/runtime/daemon.js';
 import { checkModule } from '../fixtures/checks/test-check.js';
 import { TempWorkspace, sleep, startDaemon, testSettings } from '../support/daemon-harness.js';
 
@@ -14,49 +15,73 @@ function workspace(): TempWorkspace {
 }
 after(() => workspaces.forEach((w) => w.cleanup()));
 
+interface TestDaemon {
+  readonly ws: TempWorkspace;
+  readonly listener: UdpListener;
+  readonly daemon: Daemon;
+}
+
+/**
+ * A daemon with the test check, sending over UDP to a real listener: `writeConfs` fills conf.d, `body`
+ * runs while the daemon runs; the daemon is stopped and the listener closed whatever happens.
+ */
+async function withTestDaemon(
+  writeConfs: (ws: TempWorkspace) => void,
+  env: Record<string, string>,
+  body: (t: TestDaemon) => Promise<void>,
+): Promise<TestDaemon> {
+  const ws = workspace();
+  const listener = await startUdpListener();
+  writeConfs(ws);
+  const settings = testSettings(ws, { DD_DOGSTATSD_URL: `udp://127.0.0.1:${listener.port}`, ...env });
+  const daemon = startDaemon({ settings, modules: [checkModule] });
+  await daemon.start();
+  try {
+    await body({ ws, listener, daemon });
+  } finally {
+    await daemon.stop();
+    await listener.close();
+  }
+  return { ws, listener, daemon };
+}
+
 describe('runtime: a test check through the daemon to a real DogStatsD socket', () => {
   test('samples arrive as exact datagrams over UDP, with timestamps, merged tags and can_connect', async () => {
-    const ws = workspace();
-    const listener = await startUdpListener();
-    ws.writeConf(
-      'dogwatch_test',
-      'instances:\n  - value: 42\n    min_collection_interval: 1\n    tags: ["team:Core"]\n    service: billing\n',
+    await withTestDaemon(
+      (ws) => {
+        ws.writeConf(
+          'dogwatch_test',
+          'instances:\n  - value: 42\n    min_collection_interval: 1\n    tags: ["team:Core"]\n    service: billing\n',
+        );
+      },
+      { DD_ENV: 'prod' },
+      async ({ listener }) => {
+        await listener.waitFor(
+          (lines) => lines.some((l) => l.startsWith('_sc|dogwatch_test.can_connect|0')),
+          5000,
+        );
+        const lines = listener.lines();
+        const gauge = lines.find((l) => l.startsWith('test.value:'));
+        assert.ok(gauge, `no test.value line in ${lines.join('\n')}`);
+        const minute = Math.floor(Date.now() / 60_000) * 60;
+        // Check tags first, then instance tags, global tags, service, and `host:` (no host for AWS data).
+        assert.match(
+          gauge,
+          new RegExp(
+            `^test\\.value:42\\|g\\|#kind:gauge,team:core,env:prod,service:billing,host:\\|T(${minute}|${minute - 60})$`,
+          ),
+        );
+        assert.ok(
+          lines.some((l) =>
+            /^test\.runs:1\|c\|#kind:count,team:core,env:prod,service:billing,host:\|T\d+$/.test(l),
+          ),
+        );
+        assert.ok(
+          lines.some((l) => l === '_sc|dogwatch_test.can_connect|0|#team:core,env:prod,service:billing'),
+        );
+        for (const d of listener.datagrams) assertValidDatagram(d, 1432);
+      },
     );
-    const settings = testSettings(ws, {
-      DD_DOGSTATSD_URL: `udp://127.0.0.1:${listener.port}`,
-      DD_ENV: 'prod',
-    });
-    const daemon = startDaemon({ settings, modules: [checkModule] });
-    await daemon.start();
-    try {
-      await listener.waitFor(
-        (lines) => lines.some((l) => l.startsWith('_sc|dogwatch_test.can_connect|0')),
-        5000,
-      );
-      const lines = listener.lines();
-      const gauge = lines.find((l) => l.startsWith('test.value:'));
-      assert.ok(gauge, `no test.value line in ${lines.join('\n')}`);
-      const minute = Math.floor(Date.now() / 60_000) * 60;
-      // Check tags first, then instance tags, global tags, service, and `host:` (no host for AWS data).
-      assert.match(
-        gauge,
-        new RegExp(
-          `^test\\.value:42\\|g\\|#kind:gauge,team:core,env:prod,service:billing,host:\\|T(${minute}|${minute - 60})$`,
-        ),
-      );
-      assert.ok(
-        lines.some((l) =>
-          /^test\.runs:1\|c\|#kind:count,team:core,env:prod,service:billing,host:\|T\d+$/.test(l),
-        ),
-      );
-      assert.ok(
-        lines.some((l) => l === '_sc|dogwatch_test.can_connect|0|#team:core,env:prod,service:billing'),
-      );
-      for (const d of listener.datagrams) assertValidDatagram(d, 1432);
-    } finally {
-      await daemon.stop();
-      await listener.close();
-    }
   });
 
   test('the same samples arrive over a unix datagram socket, and an event keeps UTF-8 byte lengths', async () => {
@@ -93,19 +118,18 @@ describe('runtime: a test check through the daemon to a real DogStatsD socket', 
   });
 
   test('an instance never overlaps itself: late ticks are skipped and counted', async () => {
-    const ws = workspace();
-    const listener = await startUdpListener();
-    const trace = ws.path('trace.log');
-    ws.writeConf(
-      'dogwatch_test',
-      `instances:\n  - sleep_ms: 2300\n    min_collection_interval: 1\n    trace_file: ${trace}\n`,
+    let trace = '';
+    const { listener, daemon } = await withTestDaemon(
+      (ws) => {
+        trace = ws.path('trace.log');
+        ws.writeConf(
+          'dogwatch_test',
+          `instances:\n  - sleep_ms: 2300\n    min_collection_interval: 1\n    trace_file: ${trace}\n`,
+        );
+      },
+      {},
+      () => sleep(5200),
     );
-    const settings = testSettings(ws, { DD_DOGSTATSD_URL: `udp://127.0.0.1:${listener.port}` });
-    const daemon = startDaemon({ settings, modules: [checkModule] });
-    await daemon.start();
-    await sleep(5200);
-    await daemon.stop();
-    await listener.close();
     const events = readFileSync(trace, 'utf8')
       .trim()
       .split('\n')
@@ -124,97 +148,90 @@ describe('runtime: a test check through the daemon to a real DogStatsD socket', 
   });
 
   test('a run that throws or times out is CRITICAL with the reason, recovers to OK, and the daemon lives on', async () => {
-    const ws = workspace();
-    const listener = await startUdpListener();
-    ws.writeConf(
-      'dogwatch_test',
-      'instances:\n  - min_collection_interval: 1\n    fail_runs: [1]\n',
-      'failing.yaml',
+    await withTestDaemon(
+      (ws) => {
+        ws.writeConf(
+          'dogwatch_test',
+          'instances:\n  - min_collection_interval: 1\n    fail_runs: [1]\n',
+          'failing.yaml',
+        );
+        ws.writeConf(
+          'dogwatch_test',
+          'instances:\n  - min_collection_interval: 1\n    sleep_ms: 5000\n    value: 3\n',
+          'slow.yaml',
+        );
+      },
+      { DOGWATCH_RUN_TIMEOUT: '1' },
+      async ({ listener, daemon }) => {
+        await listener.waitFor(
+          (lines) =>
+            lines.some((l) => l.includes('can_connect|2') && l.includes('m:test failure on run 1')) &&
+            lines.some((l) => l.includes('can_connect|2') && l.includes('m:run timed out after 1.0s')) &&
+            lines.some((l) => l.startsWith('_sc|dogwatch_test.can_connect|0')),
+          8000,
+        );
+        const status = daemon.status.snapshot({ version: 't', sink: {} });
+        const failing = status.instances.find((i) => i.source.endsWith('failing.yaml:2'))!;
+        assert.equal(failing.lastError?.message, 'test failure on run 1');
+        assert.ok(failing.lastSuccess, 'the failing instance recovered');
+        const slow = status.instances.find((i) => i.source.endsWith('slow.yaml:2'))!;
+        assert.ok(slow.timeouts >= 1);
+      },
     );
-    ws.writeConf(
-      'dogwatch_test',
-      'instances:\n  - min_collection_interval: 1\n    sleep_ms: 5000\n    value: 3\n',
-      'slow.yaml',
-    );
-    const settings = testSettings(ws, {
-      DD_DOGSTATSD_URL: `udp://127.0.0.1:${listener.port}`,
-      DOGWATCH_RUN_TIMEOUT: '1',
-    });
-    const daemon = startDaemon({ settings, modules: [checkModule] });
-    await daemon.start();
-    try {
-      await listener.waitFor(
-        (lines) =>
-          lines.some((l) => l.includes('can_connect|2') && l.includes('m:test failure on run 1')) &&
-          lines.some((l) => l.includes('can_connect|2') && l.includes('m:run timed out after 1.0s')) &&
-          lines.some((l) => l.startsWith('_sc|dogwatch_test.can_connect|0')),
-        8000,
-      );
-      const status = daemon.status.snapshot({ version: 't', sink: {} });
-      const failing = status.instances.find((i) => i.source.endsWith('failing.yaml:2'))!;
-      assert.equal(failing.lastError?.message, 'test failure on run 1');
-      assert.ok(failing.lastSuccess, 'the failing instance recovered');
-      const slow = status.instances.find((i) => i.source.endsWith('slow.yaml:2'))!;
-      assert.ok(slow.timeouts >= 1);
-    } finally {
-      await daemon.stop();
-      await listener.close();
-    }
   });
 
   test('a run may have many AWS calls in flight on its abort signal without a listener-leak warning', async () => {
-    const ws = workspace();
-    const listener = await startUdpListener();
-    ws.writeConf('dogwatch_test', 'instances:\n  - min_collection_interval: 1\n    abort_listeners: 64\n');
-    const settings = testSettings(ws, { DD_DOGSTATSD_URL: `udp://127.0.0.1:${listener.port}` });
     const warnings: string[] = [];
     const onWarning = (warning: Error): void => {
       warnings.push(`${warning.name}: ${warning.message}`);
     };
     process.on('warning', onWarning);
-    const daemon = startDaemon({ settings, modules: [checkModule] });
-    await daemon.start();
     try {
-      await listener.waitFor(
-        (lines) => lines.some((l) => l.startsWith('_sc|dogwatch_test.can_connect|0')),
-        5000,
-      );
-      await new Promise((resolve) => setImmediate(resolve));
-      assert.deepEqual(
-        warnings.filter((w) => w.startsWith('MaxListenersExceededWarning')),
-        [],
+      await withTestDaemon(
+        (ws) =>
+          ws.writeConf(
+            'dogwatch_test',
+            'instances:\n  - min_collection_interval: 1\n    abort_listeners: 64\n',
+          ),
+        {},
+        async ({ listener }) => {
+          await listener.waitFor(
+            (lines) => lines.some((l) => l.startsWith('_sc|dogwatch_test.can_connect|0')),
+            5000,
+          );
+          await new Promise((resolve) => setImmediate(resolve));
+        },
       );
     } finally {
       process.off('warning', onWarning);
-      await daemon.stop();
-      await listener.close();
     }
+    assert.deepEqual(
+      warnings.filter((w) => w.startsWith('MaxListenersExceededWarning')),
+      [],
+    );
   });
 
   test('a broken conf.d file disables only its own instances; the others run', async () => {
-    const ws = workspace();
-    const listener = await startUdpListener();
-    ws.writeConf('dogwatch_test', 'instances:\n  - value: 1\n    min_collection_interval: 1\n');
-    ws.writeConf('dogwatch_test', 'instances:\n  - value: "not a number"\n', 'broken.yaml');
-    ws.writeConf('amazon_lamda', 'instances:\n  - regions: [us-east-1]\n');
-    const settings = testSettings(ws, { DD_DOGSTATSD_URL: `udp://127.0.0.1:${listener.port}` });
-    const daemon = startDaemon({ settings, modules: [checkModule] });
-    await daemon.start();
-    try {
-      await listener.waitFor((lines) => lines.some((l) => l.startsWith('test.value:1|g')), 5000);
-      const problems = daemon.status.snapshot({ version: 't', sink: {} }).configProblems;
-      assert.ok(
-        problems.some((p) => /broken\.yaml:2: instances\[0\]\.value/.test(p)),
-        problems.join('\n'),
-      );
-      assert.ok(
-        problems.some((p) => /amazon_lamda.*did you mean amazon_lambda/.test(p)),
-        problems.join('\n'),
-      );
-      assert.equal(daemon.instanceIds().length, 1);
-    } finally {
-      await daemon.stop();
-      await listener.close();
-    }
+    await withTestDaemon(
+      (ws) => {
+        ws.writeConf('dogwatch_test', 'instances:\n  - value: 1\n    min_collection_interval: 1\n');
+        ws.writeConf('dogwatch_test', 'instances:\n  - value: "not a number"\n', 'broken.yaml');
+        ws.writeConf('amazon_lamda', 'instances:\n  - regions: [us-east-1]\n');
+      },
+      {},
+      async ({ listener, daemon }) => {
+        await listener.waitFor((lines) => lines.some((l) => l.startsWith('test.value:1|g')), 5000);
+        const problems = daemon.status.snapshot({ version: 't', sink: {} }).configProblems;
+        assert.ok(
+          problems.some((p) => /broken\.yaml:2: instances\[0\]\.value/.test(p)),
+          problems.join('\n'),
+        );
+        assert.ok(
+          problems.some((p) => /amazon_lamda.*did you mean amazon_lambda/.test(p)),
+          problems.join('\n'),
+        );
+        assert.equal(daemon.instanceIds().length, 1);
+      },
+    );
   });
 });
