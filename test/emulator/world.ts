@@ -680,45 +680,49 @@ export class World {
       ];
       this.addApi(idx, 'REST', account, region, id, name, routes, stages, createdMs(), rng);
     }
-    for (let i = 0; i < (options.httpApis ?? 1); i++) {
-      const id = apiId('http', i);
-      const routes = HTTP_ROUTES;
-      const stages = [
-        { name: '$default', detailed: routes.map((r) => r.resource) },
-        { name: 'beta', detailed: [] },
-      ];
-      this.addApi(
-        idx,
-        'HTTP',
-        account,
-        region,
-        id,
-        `${WORDS[(i + 5) % WORDS.length]}-http${i ? `-${i}` : ''}`,
-        routes,
-        stages,
-        createdMs(),
-        rng,
-      );
-    }
-    for (let i = 0; i < (options.websocketApis ?? 1); i++) {
-      const id = apiId('ws', i);
-      const routes = WEBSOCKET_ROUTES;
-      const stages = [
-        { name: 'production', detailed: routes.map((r) => r.resource) },
-        { name: 'dev', detailed: [] },
-      ];
-      this.addApi(
-        idx,
-        'WEBSOCKET',
-        account,
-        region,
-        id,
-        `${WORDS[(i + 7) % WORDS.length]}-ws${i ? `-${i}` : ''}`,
-        routes,
-        stages,
-        createdMs(),
-        rng,
-      );
+    // HTTP then WebSocket, in this order: the seeded RNG is consumed API by API.
+    const v2Kinds = [
+      {
+        kind: 'HTTP',
+        count: options.httpApis ?? 1,
+        idPrefix: 'http',
+        routes: HTTP_ROUTES,
+        stage: '$default',
+        other: 'beta',
+        word: 5,
+        suffix: 'http',
+      },
+      {
+        kind: 'WEBSOCKET',
+        count: options.websocketApis ?? 1,
+        idPrefix: 'ws',
+        routes: WEBSOCKET_ROUTES,
+        stage: 'production',
+        other: 'dev',
+        word: 7,
+        suffix: 'ws',
+      },
+    ] as const;
+    for (const v2 of v2Kinds) {
+      for (let i = 0; i < v2.count; i++) {
+        const stages = [
+          { name: v2.stage, detailed: v2.routes.map((r) => r.resource) },
+          { name: v2.other, detailed: [] },
+        ];
+        const name = `${WORDS[(i + v2.word) % WORDS.length]}-${v2.suffix}${i ? `-${i}` : ''}`;
+        this.addApi(
+          idx,
+          v2.kind,
+          account,
+          region,
+          apiId(v2.idPrefix, i),
+          name,
+          v2.routes,
+          stages,
+          createdMs(),
+          rng,
+        );
+      }
     }
   }
 
