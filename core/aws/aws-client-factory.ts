@@ -10,8 +10,13 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { StandardRetryStrategy } from '@smithy/core/retry';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { AwsCredentialIdentityProvider, Pluggable } from '@smithy/types';
+import { SMITHY_CONTEXT_KEY, type AwsCredentialIdentity, type Pluggable } from '@smithy/types';
 import { awsCallScope, classifyAwsError } from './aws-call-stats.js';
+import {
+  isExpiredCredentialsError,
+  refreshableCredentials,
+  type RefreshableCredentials,
+} from './refreshable-credentials.js';
 import type { ApiRateLimiter } from './token-bucket.js';
 
 /** Where and as whom an instance talks to AWS. */
@@ -66,11 +71,11 @@ const SERVICE_OF: Record<ClientKind, string> = {
  */
 export class AwsClientFactory {
   private readonly clients = new Map<string, ClientByKind[ClientKind]>();
-  private readonly credentialProviders = new Map<string, AwsCredentialIdentityProvider>();
+  private readonly credentialProviders = new Map<string, RefreshableCredentials>();
   private readonly accountIds = new Map<string, Promise<string>>();
   private readonly regionLists = new Map<string, Promise<string[]>>();
   private readonly requestHandler: NodeHttpHandler;
-  private baseCredentials: AwsCredentialIdentityProvider | undefined;
+  private baseCredentials: RefreshableCredentials | undefined;
 
   constructor(
     private readonly limiter: ApiRateLimiter,
@@ -92,28 +97,38 @@ export class AwsClientFactory {
     return `${access.roleArn ?? 'default'}|${access.endpointUrl ?? ''}`;
   }
 
-  private credentials(access: AwsAccess): AwsCredentialIdentityProvider {
+  private credentials(access: AwsAccess): RefreshableCredentials {
     const key = this.accessKey(access);
     let provider = this.credentialProviders.get(key);
     if (!provider) {
-      this.baseCredentials ??= fromNodeProviderChain();
-      provider = access.roleArn
-        ? // The SDK memoises temporary credentials and refreshes them before they expire.
-          fromTemporaryCredentials({
-            masterCredentials: this.baseCredentials,
-            params: {
-              RoleArn: access.roleArn,
-              ExternalId: access.externalId,
-              RoleSessionName: 'dogwatch',
-              DurationSeconds: 3600,
-            },
-            clientConfig: {
-              region: 'us-east-1',
-              ...(access.endpointUrl ? { endpoint: access.endpointUrl } : {}),
-              requestHandler: this.requestHandler,
-            },
-          })
-        : this.baseCredentials;
+      const base = (this.baseCredentials ??= refreshableCredentials(fromNodeProviderChain()));
+      if (access.roleArn) {
+        const assumeRole = fromTemporaryCredentials({
+          masterCredentials: base,
+          params: {
+            RoleArn: access.roleArn,
+            ExternalId: access.externalId,
+            RoleSessionName: 'dogwatch',
+            DurationSeconds: 3600,
+          },
+          clientConfig: {
+            region: 'us-east-1',
+            ...(access.endpointUrl ? { endpoint: access.endpointUrl } : {}),
+            requestHandler: this.requestHandler,
+          },
+        });
+        provider = refreshableCredentials(async (options) => {
+          try {
+            return await assumeRole(options);
+          } catch (error) {
+            // STS refused the credentials we assume the role with: fetch those again next time.
+            if (isExpiredCredentialsError(error)) base.rejected(undefined);
+            throw error;
+          }
+        });
+      } else {
+        provider = base;
+      }
       this.credentialProviders.set(key, provider);
     }
     return provider;
@@ -130,7 +145,9 @@ export class AwsClientFactory {
       requestHandler: this.requestHandler,
       retryStrategy: new StandardRetryStrategy(this.options.maxAttempts),
     };
-    const client = createClient(kind, config, () => this.accountingPlugin(key, region, SERVICE_OF[kind]));
+    const client = createClient(kind, config, () =>
+      this.accountingPlugin(key, region, SERVICE_OF[kind], config.credentials),
+    );
     this.clients.set(key, client);
     return client as ClientByKind[K];
   }
@@ -186,16 +203,27 @@ export class AwsClientFactory {
     scopeKey: string,
     region: string,
     service: string,
+    credentials: RefreshableCredentials,
   ): Pluggable<I, O> {
     const limiter = this.limiter;
     return {
       applyToStack(stack) {
         // Outside the retry loop: one per logical call, so retries = attempts - calls.
         stack.add(
-          (next) => (args) => {
+          (next, context) => async (args) => {
             const scope = awsCallScope.getStore();
             if (scope) scope.stats.calls++;
-            return next(args);
+            try {
+              return await next(args);
+            } catch (error) {
+              // AWS says the credentials expired before the time they announced: drop them for
+              // every client of this identity and make the call once more with fresh ones. The
+              // SDK resolves credentials once per call, outside its retry loop, so this is the
+              // layer that can.
+              if (!isExpiredCredentialsError(error) || !credentials.rejected(identityUsed(context)))
+                throw error;
+              return next(args);
+            }
           },
           { step: 'initialize', name: 'dogwatchCallCounter' },
         );
@@ -228,9 +256,16 @@ export class AwsClientFactory {
   }
 }
 
+/** The credentials the SDK signed a call with (its auth-scheme middleware records them in the context). */
+function identityUsed(context: object): AwsCredentialIdentity | undefined {
+  const smithy = (context as Record<string, unknown>)[SMITHY_CONTEXT_KEY] as
+    { selectedHttpAuthScheme?: { identity?: AwsCredentialIdentity } } | undefined;
+  return smithy?.selectedHttpAuthScheme?.identity;
+}
+
 interface CommonClientConfig {
   region: string;
-  credentials: AwsCredentialIdentityProvider;
+  credentials: RefreshableCredentials;
   endpoint?: string;
   requestHandler: NodeHttpHandler;
   retryStrategy: StandardRetryStrategy;

@@ -30,6 +30,12 @@ interface Scenario {
   readonly roleArn?: boolean;
   /** The fault is there from the daemon's first run. */
   readonly fromStart?: boolean;
+  /**
+   * Instead of rules: from the first GetMetricData call of the fault on (in the middle of a run), AWS
+   * rejects every session it issued so far as expired, although the SDK still believes them valid for
+   * most of an hour (a revoked session, a skewed clock, a laptop that slept).
+   */
+  readonly credentialsExpireMidRun?: boolean;
 }
 
 const window = (fromMs: number, toMs: number) => ({ virtualWindow: { fromMs, toMs } });
@@ -74,7 +80,25 @@ const SCENARIOS: Scenario[] = [
     // Credentials assumed before a fault stay valid for an hour: the fault bites from the first run.
     fromStart: true,
   },
+  {
+    name: 'assumed-role credentials expiring mid-run, long before the expiry they announced',
+    rules: () => [],
+    // Fresh credentials are fetched and the call made again within the same run.
+    alwaysFails: false,
+    roleArn: true,
+    credentialsExpireMidRun: true,
+  },
 ];
+
+/** What the emulator judges STS sessions by: real time, plus a jump once the scenario expires them. */
+class ExpiringCredentialClock {
+  skewMs = 0;
+  expireWhen: () => boolean = () => false;
+  now(): number {
+    if (this.skewMs === 0 && this.expireWhen()) this.skewMs = 2 * 3600_000;
+    return Date.now() + this.skewMs;
+  }
+}
 
 const totals = {
   scenarios: 0,
@@ -97,8 +121,10 @@ describe('fault matrix: every point exactly once after recovery, the truth told 
   for (const scenario of SCENARIOS) {
     test(scenario.name, async () => {
       const role = scenario.roleArn ? `    role_arn: arn:aws:iam::${DEFAULT_ACCOUNT}:role/dogwatch\n` : '';
+      const credentialClock = new ExpiringCredentialClock();
       const s = await startEmulatedCollection({
         world: bareWorld({ regions: ['us-east-1', 'eu-west-1'], rekognitionOperations: 3 }),
+        emulator: { credentialClock },
         confs: { amazon_rekognition: `    regions: [us-east-1, eu-west-1]\n${role}` },
         // Short timeouts and quick retries, so minutes of faults take seconds.
         cloudWatch: { client: { maxAttempts: 3, requestTimeoutMs: 300, connectTimeoutMs: 300 } },
@@ -107,9 +133,14 @@ describe('fault matrix: every point exactly once after recovery, the truth told 
       const faultFrom = scenario.fromStart ? T0 : T0 + 2 * MINUTE;
       const faultTo = faultFrom + FAULT_MINUTES * MINUTE;
       emulator.setFaults({ seed: 11, rules: scenario.rules(faultFrom, faultTo) });
+      const gmd = { operation: 'GetMetricData' };
+      let expireAfterCall = Infinity;
+      if (scenario.credentialsExpireMidRun)
+        credentialClock.expireWhen = () => emulator.accounting.requests(gmd) > expireAfterCall;
       try {
         let runsFailedDuringFault = 0;
         for (let minute = 0; minute < 12; minute++) {
+          if (clock.now() === faultFrom) expireAfterCall = emulator.accounting.requests(gmd);
           const [outcome] = await harness.runAll();
           const status = harness.status.snapshot({ version: 't', sink: {} }).instances[0]!;
           const during = clock.now() >= faultFrom && clock.now() < faultTo;
@@ -144,6 +175,14 @@ describe('fault matrix: every point exactly once after recovery, the truth told 
           'OK again after recovery',
         );
         for (const d of listener.datagrams) assertValidDatagram(d, 1432);
+        if (scenario.credentialsExpireMidRun) {
+          const rejected = emulator.accounting.requests({ ...gmd, outcome: 'error' });
+          assert.ok(credentialClock.skewMs > 0 && rejected > 0, 'AWS rejected the expired session');
+          assert.ok(
+            emulator.accounting.requests({ operation: 'AssumeRole' }) >= 2,
+            'the role was assumed again',
+          );
+        }
         const world = emulator.world;
         const expected = rekognitionTruth(world, T0 - 3 * MINUTE, T0 + 11 * MINUTE - 2 * MINUTE);
         const diff = diffPoints(expected, s.lines(), ['operation', 'region']);
