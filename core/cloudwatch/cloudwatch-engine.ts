@@ -86,7 +86,6 @@ export class CloudWatchEngine<R = unknown> {
   private readonly metricFilter: NameFilter;
   private readonly statisticFilter: NameFilter;
   private readonly resourceFilter: NameFilter;
-  private stateLoaded = false;
   private currentWarnings: ((message: string) => void) | undefined;
   private currentDryRun = false;
   /**
@@ -141,11 +140,9 @@ export class CloudWatchEngine<R = unknown> {
   }
 
   async run(context: CheckRunContext): Promise<RunSummary> {
-    if (!this.stateLoaded) {
-      this.stateLoaded = true;
-      const warning = await this.store.load();
-      if (warning) context.submit.warning(warning);
-    }
+    // Until it succeeds once, every run loads the state again: a run must not collect without it.
+    const warning = await this.store.load();
+    if (warning) context.submit.warning(warning);
     const stats = new AwsCallStats();
     this.currentWarnings = (message) => context.submit.warning(message);
     this.currentDryRun = context.dryRun;

@@ -1,5 +1,5 @@
 import { appendFileSync } from 'node:fs';
-import { mkdir, open, readFile, rename, truncate } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, truncate } from 'node:fs/promises';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log/logger.js';
@@ -47,46 +47,94 @@ export class WatermarkStore {
     this.journalPath = join(stateDir, `${safe}.journal`);
   }
 
-  /** Reads snapshot and journal. Unreadable or corrupt state → a warning and a fresh start (bounded lookback). */
+  /**
+   * Reads snapshot and journal. A corrupt or unreadable file is moved aside with a warning, and the
+   * series it held start again with the first-run lookback: a safe start, never a crash loop. Throws
+   * (before anything is sent) only when the state cannot be written, see below.
+   */
   async load(): Promise<string | undefined> {
     if (this.loaded) return undefined;
-    this.loaded = true;
-    // Created here so that recording progress after a flush needs no await (see record).
-    await mkdir(this.stateDir, { recursive: true });
-    let warning: string | undefined;
-    try {
-      const text = await readFile(this.snapshotPath, 'utf8');
-      this.snapshotBytes = text.length;
-      await this.applySnapshot(text);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT') {
+    await this.writable(() => mkdir(this.stateDir, { recursive: true }));
+    const warnings: string[] = [];
+    const snapshot = await this.readStateFile(this.snapshotPath, warnings);
+    if (snapshot !== undefined) {
+      try {
+        this.snapshotBytes = snapshot.length;
+        await this.applySnapshot(snapshot);
+      } catch (error) {
         this.progress.clear();
-        warning =
-          `state file ${this.snapshotPath} is unreadable (${error instanceof Error ? error.message : String(error)}); ` +
-          'starting fresh with the first-run lookback — points since the last run may be missing';
-        this.logger.warn(warning);
+        warnings.push(await this.setAside(this.snapshotPath, 'is corrupt', error));
       }
     }
-    try {
-      const journal = await readFile(this.journalPath, 'utf8');
+    const journal = await this.readStateFile(this.journalPath, warnings);
+    if (journal) {
       // A journal left by an earlier process is folded into the snapshot at the first opportunity.
       this.journalBytes = journal.length;
-      this.journalLines = journal.length > 0 ? 1 : 0;
-      this.compactSoon = journal.length > 0;
+      this.journalLines = 1;
+      this.compactSoon = true;
+      let torn = 0;
       for (const line of journal.split('\n')) {
         if (!line) continue;
         try {
           this.applyEntries(JSON.parse(line) as Record<string, unknown>);
         } catch {
-          // A torn last line: the crash hit while appending it. Its batch is fetched again.
-          this.logger.warn(`ignoring a torn line in ${this.journalPath}`);
+          torn++;
         }
       }
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      // A torn last line: the process was killed while appending it. Its batch is fetched again.
+      if (torn > 0) this.logger.warn(`ignored ${torn} torn line(s) in ${this.journalPath}`);
     }
-    return warning;
+    await this.writable(async () => (await open(this.journalPath, 'a')).close());
+    this.loaded = true;
+    for (const warning of warnings) this.logger.warn(warning);
+    return warnings.length > 0 ? warnings.join('; ') : undefined;
+  }
+
+  /**
+   * Checked before the first run sends anything: progress is recorded right after each batch is sent,
+   * and a batch sent but not recorded would be sent again on every run.
+   */
+  private async writable(write: () => Promise<unknown>): Promise<void> {
+    try {
+      await write();
+    } catch (error) {
+      throw new Error(
+        `cannot write the state directory ${this.stateDir} (${errorText(error)}). dogwatch records ` +
+          'there which points it sent, so that none is sent twice; nothing is collected until it is ' +
+          'writable. Fix: point state_dir (DOGWATCH_STATE_DIR, --state-dir) at a writable directory ' +
+          '(in a container, a mounted volume)',
+        { cause: error },
+      );
+    }
+  }
+
+  /** The file's text; undefined when it does not exist or could not be read (then set aside, warned). */
+  private async readStateFile(path: string, warnings: string[]): Promise<string | undefined> {
+    try {
+      return await readFile(path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      warnings.push(await this.setAside(path, 'is unreadable', error));
+      return undefined;
+    }
+  }
+
+  /** Moves a bad state file to `<path>.bad` (kept for a post-mortem, replaced by the next one). */
+  private async setAside(path: string, what: string, error: unknown): Promise<string> {
+    const aside = `${path}.bad`;
+    let where: string;
+    try {
+      await rm(aside, { recursive: true, force: true });
+      await rename(path, aside);
+      where = `moved to ${aside}`;
+    } catch (moveError) {
+      where = `could not be moved aside (${errorText(moveError)})`;
+    }
+    return (
+      `state file ${path} ${what} (${errorText(error)}); ${where}. The series it held start again ` +
+      'from the first-run lookback: points in that window may be sent a second time, older unsent ' +
+      'ones are not fetched'
+    );
   }
 
   private applyEntries(entries: Record<string, unknown>): void {
@@ -212,4 +260,8 @@ export class WatermarkStore {
       if (key.startsWith(prefix) && !keys.has(key)) this.progress.delete(key);
     }
   }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
