@@ -20,6 +20,15 @@ function apiOf(series: Series, inventory: ApiGatewayInventory): ApiInfo | undefi
   return name !== undefined ? inventory.restByName.get(name)?.[0] : undefined;
 }
 
+function stageTags(
+  series: Series,
+  api: ApiInfo,
+  awsTags: ReadonlyMap<string, Readonly<Record<string, string>>>,
+): Readonly<Record<string, string>> | undefined {
+  const stage = dimensionValue(series, 'Stage');
+  return stage === undefined ? undefined : awsTags.get(`${api.arn}/stages/${stage}`);
+}
+
 /** `(api, stage)`: the unit whose detailed series must add up to its totals. */
 function stageKey(series: Series): string | undefined {
   const api = dimensionValue(series, 'ApiName') ?? dimensionValue(series, 'ApiId');
@@ -47,15 +56,17 @@ export const apiGatewayIntegration: CloudWatchIntegration<ApiGatewayInventory> =
     { scope: ['http', 'websocket'], dimensions: ['ApiId', 'Stage', 'Route'] },
   ],
   loadResources: loadApiGatewayInventory,
+  // Stage tags (API tags come with GetRestApis / GetApis).
+  taggedResourceTypes: ['apigateway'],
   resourceName: (series, inventory) => apiOf(series, inventory)?.name ?? dimensionValue(series, 'ApiName'),
 
-  resourceAwsTags(series, inventory) {
+  resourceAwsTags(series, inventory, awsTags) {
     const api = apiOf(series, inventory);
     if (!api) return {};
-    return { ...api.tags, ...api.stages.get(dimensionValue(series, 'Stage') ?? '') };
+    return { ...api.tags, ...stageTags(series, api, awsTags) };
   },
 
-  seriesTags(series, inventory, context) {
+  seriesTags(series, inventory, context, awsTags) {
     const api = apiOf(series, inventory);
     if (!api) return [];
     const name = dimensionValue(series, 'ApiName');
@@ -64,11 +75,10 @@ export const apiGatewayIntegration: CloudWatchIntegration<ApiGatewayInventory> =
         `${context.region}: several REST APIs are named "${name}"; CloudWatch merges them, apiid names the first`,
       );
     }
-    const stageTags = api.stages.get(dimensionValue(series, 'Stage') ?? '');
     return [
       ...(dimensionValue(series, 'ApiId') === undefined ? [`apiid:${api.id}`] : [`apiname:${api.name}`]),
       ...tagPairs(api.tags),
-      ...tagPairs(stageTags),
+      ...tagPairs(stageTags(series, api, awsTags)),
     ];
   },
 
