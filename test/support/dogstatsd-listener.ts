@@ -1,10 +1,22 @@
 /**
  * Real DogStatsD listeners for tests: a UDP socket on 127.0.0.1 and a unix datagram socket. They
- * record every datagram as received, so tests assert on the exact bytes on the wire.
+ * record every datagram as received, so tests assert on the exact bytes on the wire, and hold every
+ * one against the strict validator: `close()` fails the test if a single datagram was malformed or
+ * oversized, whether or not the test looked at it.
  */
 import dgram from 'node:dgram';
 import { rmSync } from 'node:fs';
 import unixDgram from 'unix-dgram';
+import { validateDatagram } from './dogstatsd-validator.js';
+
+/** Datagram size limits the sink promises (SPEC §5): UDP stays under a 1500-byte MTU, UDS under 8 KiB. */
+export const UDP_MAX_DATAGRAM_BYTES = 1432;
+export const UDS_MAX_DATAGRAM_BYTES = 8192;
+
+export interface ListenerOptions {
+  /** Largest valid datagram; default the transport's limit. `false`: record without validating. */
+  readonly maxDatagramBytes?: number | false;
+}
 
 /** `count`: wait until at least that many lines arrived. A predicate sees every line so far. */
 export type WaitCondition = number | ((lines: readonly string[], datagrams: readonly Buffer[]) => boolean);
@@ -18,6 +30,7 @@ export interface DogStatsdListener {
   waitFor(condition: WaitCondition, timeoutMs?: number): Promise<void>;
   /** Forgets what arrived so far. */
   clear(): void;
+  /** Closes the socket; rejects if any datagram received was not valid DogStatsD. */
   close(): Promise<void>;
 }
 
@@ -34,8 +47,16 @@ class DatagramRecorder {
   readonly datagrams: Buffer[] = [];
   private readonly receivedLines: string[] = [];
   private waiters: Array<() => void> = [];
+  private readonly invalid: string[] = [];
+  private invalidCount = 0;
+
+  constructor(private readonly maxDatagramBytes: number | false) {}
 
   record(datagram: Buffer): void {
+    if (this.maxDatagramBytes !== false) {
+      const errors = validateDatagram(datagram, this.maxDatagramBytes);
+      if (errors.length > 0 && this.invalidCount++ < 5) this.invalid.push(errors.join('\n'));
+    }
     this.datagrams.push(datagram);
     for (const line of datagram.toString('utf8').split('\n')) this.receivedLines.push(line);
     const waiters = this.waiters;
@@ -45,6 +66,17 @@ class DatagramRecorder {
 
   lines(): string[] {
     return [...this.receivedLines];
+  }
+
+  /** Resolves after `closeSocket`, rejecting when an invalid datagram arrived at any time. */
+  async close(closeSocket: () => Promise<void>): Promise<void> {
+    await closeSocket();
+    if (this.invalidCount > 0) {
+      throw new Error(
+        `listener received ${String(this.invalidCount)} invalid DogStatsD datagram(s); the first:\n` +
+          this.invalid.join('\n---\n'),
+      );
+    }
   }
 
   clear(): void {
@@ -82,8 +114,8 @@ class DatagramRecorder {
 }
 
 /** A UDP listener on 127.0.0.1 and a random port, with the OS-default receive buffer. */
-export async function startUdpListener(): Promise<UdpListener> {
-  const recorder = new DatagramRecorder();
+export async function startUdpListener(options: ListenerOptions = {}): Promise<UdpListener> {
+  const recorder = new DatagramRecorder(options.maxDatagramBytes ?? UDP_MAX_DATAGRAM_BYTES);
   const socket = dgram.createSocket('udp4');
   socket.on('message', (message) => recorder.record(message));
   await new Promise<void>((resolve, reject) => {
@@ -103,11 +135,14 @@ export async function startUdpListener(): Promise<UdpListener> {
     waitFor: (condition, timeoutMs) => recorder.waitFor(condition, timeoutMs),
     clear: () => recorder.clear(),
     close: () =>
-      new Promise<void>((resolve) => {
-        if (closed) return resolve();
-        closed = true;
-        socket.close(() => resolve());
-      }),
+      recorder.close(
+        () =>
+          new Promise<void>((resolve) => {
+            if (closed) return resolve();
+            closed = true;
+            socket.close(() => resolve());
+          }),
+      ),
   };
 }
 
@@ -115,8 +150,8 @@ export async function startUdpListener(): Promise<UdpListener> {
  * A unix datagram listener bound at `path` (the file must not exist). `close` closes the socket
  * and removes the file, as an Agent that stops does.
  */
-export function startUdsListener(path: string): Promise<UdsListener> {
-  const recorder = new DatagramRecorder();
+export function startUdsListener(path: string, options: ListenerOptions = {}): Promise<UdsListener> {
+  const recorder = new DatagramRecorder(options.maxDatagramBytes ?? UDS_MAX_DATAGRAM_BYTES);
   const socket = unixDgram.createSocket('unix_dgram', (message) => recorder.record(message));
   return new Promise((resolve, reject) => {
     // unix-dgram's bind emits synchronously.
@@ -131,14 +166,15 @@ export function startUdsListener(path: string): Promise<UdsListener> {
         lines: () => recorder.lines(),
         waitFor: (condition, timeoutMs) => recorder.waitFor(condition, timeoutMs),
         clear: () => recorder.clear(),
-        close: () => {
-          if (!closed) {
-            closed = true;
-            socket.close();
-            rmSync(path, { force: true });
-          }
-          return Promise.resolve();
-        },
+        close: () =>
+          recorder.close(() => {
+            if (!closed) {
+              closed = true;
+              socket.close();
+              rmSync(path, { force: true });
+            }
+            return Promise.resolve();
+          }),
       });
     });
     socket.bind(path);

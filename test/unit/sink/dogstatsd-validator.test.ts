@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
 import { describe, it } from 'node:test';
+import { startUdpListener } from '../../support/dogstatsd-listener.js';
 import { validateDatagram } from '../../support/dogstatsd-validator.js';
 
 const valid = [
@@ -59,5 +61,36 @@ describe('validateDatagram', () => {
     assert.match(validateDatagram(Buffer.from('a:1|g\na:1|g'), 10).join(), /limit 10/);
     assert.match(validateDatagram(Buffer.from('a:1|g\n'), 100).join(), /empty line/);
     assert.match(validateDatagram(Buffer.from([0x61, 0x3a, 0x31, 0x7c, 0x67, 0xff]), 100).join(), /UTF-8/);
+  });
+});
+
+describe('test listeners validate every datagram they receive', () => {
+  const send = (port: number, text: string) =>
+    new Promise<void>((resolve, reject) => {
+      const socket = createSocket('udp4');
+      socket.send(text, port, '127.0.0.1', (error) => {
+        socket.close();
+        if (error) reject(error);
+        else resolve();
+      });
+    });
+
+  it('close() fails when one datagram was malformed, even if the test never looked at it', async () => {
+    const listener = await startUdpListener();
+    await send(listener.port, 'a.b:1|g');
+    await send(listener.port, 'a.b:NaN|g');
+    await listener.waitFor(2);
+    await assert.rejects(listener.close(), /1 invalid DogStatsD datagram\(s\)[\s\S]*finite number/);
+  });
+
+  it('close() fails on a datagram over the transport limit, and passes when all were valid', async () => {
+    const big = await startUdpListener();
+    await send(big.port, `a.b:1|g|#${'t'.repeat(1500)}`);
+    await big.waitFor(1);
+    await assert.rejects(big.close(), /limit 1432/);
+    const fine = await startUdpListener();
+    await send(fine.port, 'a.b:1|g');
+    await fine.waitFor(1);
+    await fine.close();
   });
 });
