@@ -100,6 +100,8 @@ export const apiGatewayIntegration: CloudWatchIntegration<ApiGatewayInventory> =
     return { emit, reference };
   },
 
+  inspects: (series, statistic) => COVERAGE_METRICS.has(series.metricName) && statistic === 'Sum',
+
   inspectPoints(points: readonly EmittedPoint[], _inventory, context) {
     const detailed = new Map<string, number>();
     const totals = new Map<string, number>();

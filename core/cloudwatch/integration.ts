@@ -90,6 +90,12 @@ export interface CloudWatchIntegration<R = unknown> {
    * do not add up to the stage totals).
    */
   inspectPoints?(points: readonly EmittedPoint[], resources: R, context: RegionContext): void;
+  /**
+   * Which queries' points inspectPoints needs (default: every query's). Decided once per plan; the
+   * points of other queries are not kept for inspection (at 100,000 series that was an object per point
+   * held for the whole run).
+   */
+  inspects?(series: Series, statistic: string): boolean;
 }
 
 export interface SeriesSelection {

@@ -13,6 +13,11 @@ export const MAX_QUERIES_PER_REQUEST = 500;
 export interface PlannedQuery {
   readonly series: Series;
   readonly statistic: string;
+  /**
+   * The query as sent, built once per plan (the engine's). Its Id must be unique within the request.
+   * Absent: built here, with the Id `q<position>`.
+   */
+  readonly request?: MetricDataQuery;
 }
 
 export interface QueryResult {
@@ -40,24 +45,29 @@ export async function fetchMetricData(
 ): Promise<{ results: QueryResult[]; unknownIds: string[]; pages: number }> {
   if (queries.length > MAX_QUERIES_PER_REQUEST)
     throw new Error(`at most ${MAX_QUERIES_PER_REQUEST} queries per request`);
-  const metricDataQueries: MetricDataQuery[] = queries.map((q, i) => ({
-    Id: `q${i}`,
-    MetricStat: {
-      Metric: { Namespace: namespace, MetricName: q.series.metricName, Dimensions: [...q.series.dimensions] },
-      Period: period,
-      Stat: q.statistic,
-    },
-    ReturnData: true,
-  }));
-  const results: QueryResult[] = queries.map(() => ({
-    timestamps: [],
-    values: [],
-    complete: true,
-    problems: [],
-  }));
+  const metricDataQueries: MetricDataQuery[] = queries.map(
+    (q, i) =>
+      q.request ?? {
+        Id: `q${i}`,
+        MetricStat: {
+          Metric: {
+            Namespace: namespace,
+            MetricName: q.series.metricName,
+            Dimensions: [...q.series.dimensions],
+          },
+          Period: period,
+          Stat: q.statistic,
+        },
+        ReturnData: true,
+      },
+  );
+  // Everything below is built once the answer is there: objects made before the call would live through
+  // its wait (rate limit, network) and be promoted to the old generation, then die there every run.
+  let results: QueryResult[] | undefined;
+  let lastStatus: (string | undefined)[] = [];
+  let answered: boolean[] = [];
+  let positions: Map<string, number> | undefined;
   const unknownIds: string[] = [];
-  const lastStatus: (string | undefined)[] = queries.map(() => undefined);
-  const answered: boolean[] = queries.map(() => false);
   let nextToken: string | undefined;
   let pages = 0;
   const scope = awsCallScope.getStore();
@@ -78,12 +88,26 @@ export async function fetchMetricData(
     const page = response.MetricDataResults;
     if (page !== undefined && !Array.isArray(page))
       throw new Error('malformed GetMetricData response: MetricDataResults is not a list');
+    if (results === undefined) {
+      results = queries.map(() => ({ timestamps: [], values: [], complete: true, problems: [] }));
+      lastStatus = queries.map(() => undefined);
+      answered = queries.map(() => false);
+    }
+    // Results usually come back in request order: a position is looked up only when they do not.
+    let expected = 0;
     for (const result of page ?? []) {
-      const index = parseQueryId(result.Id, queries.length);
+      let index: number | undefined;
+      if (expected < metricDataQueries.length && result.Id === metricDataQueries[expected]!.Id) {
+        index = expected;
+      } else {
+        positions ??= new Map(metricDataQueries.map((q, i) => [q.Id!, i]));
+        index = typeof result.Id === 'string' ? positions.get(result.Id) : undefined;
+      }
       if (index === undefined) {
         unknownIds.push(String(result.Id));
         continue;
       }
+      expected = index + 1;
       absorb(results[index]!, result);
       lastStatus[index] = result.StatusCode;
       answered[index] = true;
@@ -91,8 +115,10 @@ export async function fetchMetricData(
     nextToken = response.NextToken || undefined;
   } while (nextToken);
 
-  lastStatus.forEach((status, i) => {
-    const r = results[i]!;
+  const out = results ?? queries.map(() => ({ timestamps: [], values: [], complete: true, problems: [] }));
+  for (let i = 0; i < out.length; i++) {
+    const r = out[i]!;
+    const status = lastStatus[i];
     if (!answered[i]) {
       // No entry at all is not an empty answer: the window is asked again.
       r.complete = false;
@@ -101,14 +127,8 @@ export async function fetchMetricData(
       r.complete = false;
       r.problems.push(`CloudWatch status ${status}`);
     }
-  });
-  return { results, unknownIds, pages };
-}
-
-function parseQueryId(id: string | undefined, count: number): number | undefined {
-  if (!id || !/^q\d+$/.test(id)) return undefined;
-  const n = Number(id.slice(1));
-  return n < count ? n : undefined;
+  }
+  return { results: out, unknownIds, pages };
 }
 
 function absorb(target: QueryResult, result: MetricDataResult): void {

@@ -17,8 +17,36 @@ export function makeSeries(metricName: string, dimensions: readonly Dimension[])
   return {
     metricName,
     dimensions: sorted,
-    key: `${metricName}|${sorted.map((d) => `${d.Name}=${d.Value}`).join(',')}`,
+    // Built with join, not a template: a template leaves a rope (a string object per part) alive as
+    // long as the series, and discovery keeps 100,000 of them.
+    key: [metricName, sorted.map((d) => [d.Name, d.Value].join('=')).join(',')].join('|'),
   };
+}
+
+/**
+ * Shares equal strings and dimensions between the series of one discovery: every series of a function
+ * repeats its name, and ListMetrics' JSON gives each its own copy.
+ */
+export class SeriesInterner {
+  private readonly strings = new Map<string, string>();
+  private readonly dimensions = new Map<string, Dimension>();
+
+  string(value: string): string {
+    const known = this.strings.get(value);
+    if (known !== undefined) return known;
+    this.strings.set(value, value);
+    return value;
+  }
+
+  dimension(name: string, value: string): Dimension {
+    const key = `${name}\u0000${value}`;
+    let known = this.dimensions.get(key);
+    if (known === undefined) {
+      known = Object.freeze({ Name: this.string(name), Value: this.string(value) });
+      this.dimensions.set(key, known);
+    }
+    return known;
+  }
 }
 
 /** Dimension names, sorted and comma-joined: how scopes are matched. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, truncate } from 'node:fs/promises';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
@@ -14,10 +15,57 @@ export interface QueryProgress {
   readonly emitted: readonly number[];
 }
 
-type Serialized = [number, ...number[]];
+/** The `emitted` list of almost every query: shared, so settled queries allocate nothing. */
+export const NOTHING_PENDING: readonly number[] = Object.freeze([]);
 
-const SNAPSHOT_VERSION = 2;
-/** Entries serialised or parsed between two yields to the event loop. */
+/**
+ * The id a query's progress is stored under: `<region>|<16 base64url characters>` (96 bits of the
+ * SHA-1 of the query key `region|MetricName|dims|stat|period`). Keys are ~100 characters and every
+ * query's key was held by the plan, the store and every journal line; the id is a quarter of that.
+ * 96 bits: two distinct keys share an id with probability ~n²/2⁹⁷ (≈ 10⁻¹⁸ at a million queries).
+ * The region prefix keeps `retainOnly` per region.
+ */
+export function stateId(queryKey: string): string {
+  const bar = queryKey.indexOf('|');
+  const region = bar === -1 ? '' : queryKey.slice(0, bar);
+  // join, not a template: a flat string, not a rope of three (ids live as long as the plan).
+  return [region, createHash('sha1').update(queryKey).digest('base64url').slice(0, 16)].join('|');
+}
+
+/** Ids written by versions before snapshot version 3 were the full query key (several `|`). */
+function isLegacyKey(key: string): boolean {
+  const bar = key.indexOf('|');
+  return bar !== -1 && key.indexOf('|', bar + 1) !== -1;
+}
+
+/** The store's own entry: updated in place by `record`, so a settled run allocates no progress objects. */
+interface Entry {
+  w: number;
+  emitted: readonly number[];
+}
+
+/**
+ * What one flushed batch settled: parallel lists (no object per query), appended by the engine while it
+ * emits a batch and handed to `record` once the batch has left the process.
+ */
+export class ProgressUpdates {
+  readonly ids: string[] = [];
+  readonly w: number[] = [];
+  readonly emitted: (readonly number[])[] = [];
+  get size(): number {
+    return this.ids.length;
+  }
+  add(id: string, w: number, emitted: readonly number[]): void {
+    this.ids.push(id);
+    this.w.push(w);
+    this.emitted.push(emitted.length === 0 ? NOTHING_PENDING : emitted);
+  }
+}
+
+/** Snapshot format 3: ids (see stateId). Format 2 (full keys) is still read, and converted. */
+const SNAPSHOT_VERSION = 3;
+const READABLE_VERSIONS = new Set([2, 3]);
+/** Entries serialised, parsed or scanned between two yields to the event loop. */
 const CHUNK_ENTRIES = 5_000;
 
 /**
@@ -27,7 +75,7 @@ const CHUNK_ENTRIES = 5_000;
  * neither loses nor repeats a batch: a batch is either in the journal (sent) or not (fetched again).
  */
 export class WatermarkStore {
-  private readonly progress = new Map<string, QueryProgress>();
+  private readonly progress = new Map<string, Entry>();
   private readonly snapshotPath: string;
   private readonly journalPath: string;
   private loaded = false;
@@ -138,15 +186,33 @@ export class WatermarkStore {
   }
 
   private applyEntries(entries: Record<string, unknown>): void {
-    for (const [key, value] of Object.entries(entries)) {
-      if (!Array.isArray(value) || value.length === 0 || !value.every((n) => Number.isFinite(n))) continue;
-      const [w, ...emitted] = value as Serialized;
-      this.progress.set(key, { w, emitted });
+    for (const [key, value] of Object.entries(entries)) this.apply(key, value);
+  }
+
+  private apply(key: string, value: unknown): void {
+    if (!Array.isArray(value) || value.length === 0 || !value.every((n) => Number.isFinite(n))) return;
+    const numbers = value as number[];
+    // A journal or snapshot written before ids: the same query, under its id now.
+    const id = isLegacyKey(key) ? stateId(key) : key;
+    this.set(id, numbers[0]!, numbers.length > 1 ? numbers.slice(1) : NOTHING_PENDING);
+  }
+
+  private set(id: string, w: number, emitted: readonly number[]): void {
+    const entry = this.progress.get(id);
+    if (entry) {
+      entry.w = w;
+      entry.emitted = emitted;
+    } else {
+      this.progress.set(id, { w, emitted });
     }
   }
 
-  get(key: string): QueryProgress | undefined {
-    return this.progress.get(key);
+  /**
+   * The progress recorded for a query id. The object is the store's own and `record` updates it in
+   * place: read it before the batch holding that id is recorded (the engine does, within the batch).
+   */
+  get(id: string): QueryProgress | undefined {
+    return this.progress.get(id);
   }
 
   get size(): number {
@@ -158,14 +224,19 @@ export class WatermarkStore {
    * in the same continuation as the sink's flush, nothing can interleave between "batch handed to the
    * socket" and "batch recorded", so a crash cannot fall between the two.
    */
-  record(updates: ReadonlyMap<string, QueryProgress>): void {
-    if (updates.size === 0) return;
-    const line: Record<string, Serialized> = {};
-    for (const [key, p] of updates) {
-      this.progress.set(key, p);
-      line[key] = [p.w, ...p.emitted];
+  record(updates: ProgressUpdates): void {
+    const n = updates.size;
+    if (n === 0) return;
+    // One JSON object per line, `{"<id>":[w,...emitted],…}`, built directly (no object per entry).
+    let text = '{';
+    for (let i = 0; i < n; i++) {
+      const id = updates.ids[i]!;
+      const w = updates.w[i]!;
+      const emitted = updates.emitted[i]!;
+      this.set(id, w, emitted);
+      text += `${i === 0 ? '' : ','}${JSON.stringify(id)}:[${w}${emitted.length === 0 ? '' : `,${emitted.join(',')}`}]`;
     }
-    const text = `${JSON.stringify(line)}\n`;
+    text += '}\n';
     appendFileSync(this.journalPath, text);
     this.journalLines++;
     this.journalBytes += text.length;
@@ -189,15 +260,18 @@ export class WatermarkStore {
   }
 
   /**
-   * Snapshot format (version 2): a JSON header line, then one JSON line per query
-   * `["<key>", w, ...emitted]`. Written and read in chunks, yielding to the event loop in between: at
-   * 100,000 queries one JSON document took ~0.6 s of synchronous work and stalled the daemon.
+   * Snapshot format (version 3; version 2 is read too): a JSON header line, then one JSON line per
+   * query `["<id>", w, ...emitted]` (version 2: the full query key instead of the id). Written and read
+   * in chunks, yielding to the event loop in between: at 100,000 queries one JSON document took ~0.6 s
+   * of synchronous work and stalled the daemon.
    */
   private async applySnapshot(text: string): Promise<void> {
     const lines = text.split('\n');
     const header = JSON.parse(lines[0] ?? '') as { version?: number; entries?: number };
-    if (header.version !== SNAPSHOT_VERSION || typeof header.entries !== 'number')
+    if (!READABLE_VERSIONS.has(header.version ?? 0) || typeof header.entries !== 'number')
       throw new Error('unexpected format');
+    // A version 2 file is rewritten in the current format at the first opportunity.
+    if (header.version !== SNAPSHOT_VERSION) this.compactSoon = true;
     let count = 0;
     for (let i = 1; i < lines.length; i++) {
       const line = lines[i]!;
@@ -205,7 +279,7 @@ export class WatermarkStore {
       const entry = JSON.parse(line) as unknown;
       if (!Array.isArray(entry) || typeof entry[0] !== 'string')
         throw new Error(`bad entry on line ${i + 1}`);
-      this.applyEntries({ [entry[0]]: entry.slice(1) });
+      this.apply(entry[0], entry.slice(1));
       count++;
       if (count % CHUNK_ENTRIES === 0) await yieldToEventLoop();
     }
@@ -214,7 +288,7 @@ export class WatermarkStore {
 
   /** Folds the journal into a new snapshot: temp file, fsync, rename, then truncate the journal. */
   async compact(): Promise<void> {
-    if (this.journalLines === 0) return;
+    if (this.journalLines === 0 && !this.compactSoon) return;
     await mkdir(this.stateDir, { recursive: true });
     const tmp = `${this.snapshotPath}.tmp`;
     const file = await open(tmp, 'w');
@@ -223,22 +297,22 @@ export class WatermarkStore {
       const header = `${JSON.stringify({ version: SNAPSHOT_VERSION, savedAt: new Date().toISOString(), entries: this.progress.size })}\n`;
       await file.write(header);
       bytes += header.length;
-      let chunk: string[] = [];
+      let chunk = '';
+      let inChunk = 0;
       let chunks = 0;
-      for (const [key, p] of this.progress) {
-        chunk.push(JSON.stringify([key, p.w, ...p.emitted]));
-        if (chunk.length === CHUNK_ENTRIES) {
-          const text = `${chunk.join('\n')}\n`;
-          await file.write(text);
-          bytes += text.length;
-          chunk = [];
+      for (const [id, p] of this.progress) {
+        chunk += `[${JSON.stringify(id)},${p.w}${p.emitted.length === 0 ? '' : `,${p.emitted.join(',')}`}]\n`;
+        if (++inChunk === CHUNK_ENTRIES) {
+          await file.write(chunk);
+          bytes += chunk.length;
+          chunk = '';
+          inChunk = 0;
           if (++chunks === 1) crashPoint('mid-state-write');
         }
       }
-      if (chunk.length > 0) {
-        const text = `${chunk.join('\n')}\n`;
-        await file.write(text);
-        bytes += text.length;
+      if (inChunk > 0) {
+        await file.write(chunk);
+        bytes += chunk.length;
       }
       crashPoint('mid-state-write');
       await file.sync();
@@ -247,17 +321,24 @@ export class WatermarkStore {
     }
     await rename(tmp, this.snapshotPath);
     crashPoint('after-state-rename');
-    await truncate(this.journalPath, 0);
+    await truncate(this.journalPath, 0).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    });
     this.journalLines = 0;
     this.journalBytes = 0;
     this.snapshotBytes = bytes;
     this.compactSoon = false;
   }
 
-  /** Drops progress of queries no longer planned (series gone), so state stays bounded. */
-  retainOnly(keys: ReadonlySet<string>, prefix: string): void {
-    for (const key of this.progress.keys()) {
-      if (key.startsWith(prefix) && !keys.has(key)) this.progress.delete(key);
+  /**
+   * Drops progress of queries no longer planned (series gone), so state stays bounded: every id that
+   * starts with `prefix` and is not in `ids`. Yields to the event loop every few thousand entries.
+   */
+  async retainOnly(ids: ReadonlySet<string>, prefix: string): Promise<void> {
+    let scanned = 0;
+    for (const id of this.progress.keys()) {
+      if (id.startsWith(prefix) && !ids.has(id)) this.progress.delete(id);
+      if (++scanned % CHUNK_ENTRIES === 0) await yieldToEventLoop();
     }
   }
 }

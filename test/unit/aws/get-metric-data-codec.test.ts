@@ -1,0 +1,182 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  CloudWatchClient,
+  GetMetricDataCommand,
+  type GetMetricDataInput,
+  ListMetricsCommand,
+} from '@aws-sdk/client-cloudwatch';
+import {
+  decodeGetMetricDataOutput,
+  encodeGetMetricDataInput,
+  useLeanGetMetricDataCodec,
+} from '../../../core/aws/get-metric-data-codec.js';
+import { ManualClock } from '../../../core/clock.js';
+import { AwsEmulator } from '../../emulator/index.js';
+import { useEmulatorCredentials } from '../../support/collection-harness.js';
+
+const T0 = Date.UTC(2026, 0, 5, 12, 0, 30);
+const bytes = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
+
+describe('lean GetMetricData codec', () => {
+  let emulator: AwsEmulator;
+  let endpoint: string;
+  before(async () => {
+    useEmulatorCredentials();
+    emulator = new AwsEmulator({
+      world: {
+        accounts: ['123456789012'],
+        regions: ['us-east-1'],
+        edgeReplicaRegions: [],
+        functions: 6,
+        createdAtMs: T0 - 6 * 3_600_000,
+      },
+      clock: new ManualClock(T0),
+    });
+    endpoint = await emulator.start();
+  });
+  after(() => emulator.stop());
+
+  const client = (lean: boolean): { client: CloudWatchClient; bodies: string[] } => {
+    const c = new CloudWatchClient({ region: 'us-east-1', endpoint, maxAttempts: 1 });
+    if (lean) useLeanGetMetricDataCodec(c);
+    const bodies: string[] = [];
+    c.middlewareStack.add(
+      (next) => async (args) => {
+        const body = (args.request as { body?: unknown }).body;
+        bodies.push(typeof body === 'string' ? body : new TextDecoder().decode(body as Uint8Array));
+        return next(args);
+      },
+      { step: 'build', name: 'bodySpy' },
+    );
+    return { client: c, bodies };
+  };
+
+  test('sends the same request and reads back the same output as the SDK’s own serde', async () => {
+    const sdk = client(false);
+    const lean = client(true);
+    const { Metrics = [] } = await sdk.client.send(new ListMetricsCommand({ Namespace: 'AWS/Lambda' }));
+    assert.ok(Metrics.length > 50);
+    const input: GetMetricDataInput = {
+      MetricDataQueries: Metrics.slice(0, 80).map((m, i) => ({
+        Id: `q${i}`,
+        MetricStat: {
+          Metric: { Namespace: 'AWS/Lambda', MetricName: m.MetricName, Dimensions: m.Dimensions },
+          Period: 60,
+          Stat: i % 3 === 0 ? 'p99' : 'Sum',
+        },
+        ReturnData: true,
+      })),
+      StartTime: new Date(T0 - 3_600_000),
+      EndTime: new Date(T0 - 120_000),
+      ScanBy: 'TimestampAscending',
+    };
+    const expected = await sdk.client.send(new GetMetricDataCommand(input));
+    const actual = await lean.client.send(new GetMetricDataCommand(input));
+    assert.deepEqual(JSON.parse(lean.bodies[0]!), JSON.parse(sdk.bodies[1]!));
+    const { $metadata: m1, ...rest1 } = expected;
+    const { $metadata: m2, ...rest2 } = actual;
+    assert.deepEqual(rest2, rest1);
+    assert.ok((rest1.MetricDataResults ?? []).some((r) => (r.Timestamps ?? []).length > 0));
+    assert.equal(m2.httpStatusCode, m1.httpStatusCode);
+    assert.ok(m2.requestId);
+  });
+
+  test('input it does not know is left to the SDK', () => {
+    assert.equal(encodeGetMetricDataInput({ MetricDataQueries: [], StartTime: 1, EndTime: 2 }), undefined);
+    assert.equal(
+      encodeGetMetricDataInput({
+        MetricDataQueries: [],
+        StartTime: new Date(0),
+        EndTime: new Date(0),
+        Extra: 1,
+      }),
+      undefined,
+    );
+    assert.deepEqual(
+      JSON.parse(
+        encodeGetMetricDataInput({
+          MetricDataQueries: [],
+          StartTime: new Date(1_500),
+          EndTime: new Date(60_000),
+        })!.toString('utf8'),
+      ),
+      { MetricDataQueries: [], StartTime: 1.5, EndTime: 60 },
+    );
+  });
+
+  test('decodes the expected shape as the SDK does: Dates, null members left out, unknown members dropped', () => {
+    assert.deepEqual(
+      decodeGetMetricDataOutput(
+        bytes({
+          MetricDataResults: [
+            {
+              Id: 'q0',
+              Label: 'x',
+              Timestamps: [1_767_614_400, 1_767_614_460.5],
+              Values: [1, 2.5],
+              StatusCode: 'Complete',
+              Messages: [{ Code: 'C', Value: null }],
+              Future: 1,
+            },
+          ],
+          NextToken: null,
+          Messages: [],
+        }),
+      ),
+      {
+        MetricDataResults: [
+          {
+            Id: 'q0',
+            Label: 'x',
+            Timestamps: [new Date(1_767_614_400_000), new Date(1_767_614_460_500)],
+            Values: [1, 2.5],
+            StatusCode: 'Complete',
+            Messages: [{ Code: 'C' }],
+          },
+        ],
+        Messages: [],
+      },
+    );
+  });
+
+  test('anything unusual is left to the SDK (returns undefined)', () => {
+    for (const body of [
+      { MetricDataResults: {} },
+      { MetricDataResults: [{ Id: 7 }] },
+      { MetricDataResults: [{ Id: 'q0', Values: ['NaN'] }] },
+      { MetricDataResults: [{ Id: 'q0', Values: [null] }] },
+      { MetricDataResults: [{ Id: 'q0', Timestamps: ['2026-01-01T00:00:00Z'] }] },
+      { MetricDataResults: [{ __type: 'x', Id: 'q0' }] },
+      { __type: 'x' },
+      [],
+      'text',
+    ])
+      assert.equal(decodeGetMetricDataOutput(bytes(body)), undefined, JSON.stringify(body));
+    assert.equal(decodeGetMetricDataOutput(new Uint8Array(0)), undefined);
+    assert.equal(decodeGetMetricDataOutput(new TextEncoder().encode('{"MetricDataResults": [')), undefined);
+  });
+});
+
+describe('lean GetMetricData codec: where it applies', () => {
+  test('installs on this SDK (AWS JSON 1.0), once; a protocol it does not know is left alone', () => {
+    const c = new CloudWatchClient({ region: 'us-east-1' });
+    const config = c.config as unknown as { protocol: object };
+    const sdkProtocol = config.protocol;
+    useLeanGetMetricDataCodec(c);
+    // If an SDK update changes how CloudWatch is spoken, this fails: the codec silently stood aside.
+    assert.notEqual(config.protocol, sdkProtocol, 'installed in front of the SDK protocol');
+    const installed = config.protocol;
+    useLeanGetMetricDataCodec(c);
+    assert.equal(config.protocol, installed, 'idempotent');
+
+    const other = new CloudWatchClient({ region: 'us-east-1' });
+    const otherConfig = other.config as unknown as { protocol: object };
+    const cbor = Object.assign(Object.create(otherConfig.protocol) as object, {
+      getShapeId: () => 'smithy.protocols#rpcv2Cbor',
+    });
+    otherConfig.protocol = cbor;
+    useLeanGetMetricDataCodec(other);
+    assert.equal(otherConfig.protocol, cbor, 'another protocol keeps the SDK serde');
+  });
+});
