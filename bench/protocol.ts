@@ -56,6 +56,8 @@ export interface WorkerResult {
   readonly peakRssMb: number;
   readonly heapAfterFirstMb: number;
   readonly heapAfterTenthMb: number | null;
+  /** After a forced GC following the last run, when there were more than 11. */
+  readonly heapAfterLastMb: number | null;
   readonly runs: RunRecord[];
   readonly freshnessP50: number;
   readonly freshnessP99: number;

@@ -85,12 +85,32 @@ export interface BenchResults {
         rss_mb_min: number;
         rss_mb_max: number;
         rss_mb_run10: number;
+        rss_mb_run30: number;
         rss_mb_last: number;
+        peak_rss_mb: number;
+        /** Heap used after a forced full GC, after runs 1, 11 and the last. */
+        heap_after_gc_mb_run1: number;
+        heap_after_gc_mb_run11: number | null;
+        heap_after_gc_mb_last: number | null;
         event_loop_max_ms: number;
         event_loop_max_ms_first_run: number;
         runs_over_200ms: number;
+        wall_ms_median: number;
         wall_ms_max: number;
+        wall_ms_first_run: number;
+        cpu_ms_median: number;
+        points_per_run: number;
         failures: number;
+        loss_udp_pct: number;
+        loss_uds_pct: number;
+        by_run: {
+          rss_mb: number;
+          event_loop_max_ms: number;
+          wall_ms: number;
+          cpu_ms: number;
+          points: number;
+          failures: number;
+        }[];
       }
     | undefined;
   elapsed_s: number;
@@ -391,12 +411,25 @@ export function renderMarkdown(b: BenchResults): string {
   if (b.load) {
     const l = b.load;
     out.push('');
-    out.push(`## Load: ${fmt(l.queries)} queries (${fmt(l.series)} series), ${l.runs} consecutive runs`);
+    out.push(`## Load: ${fmt(l.series)} series (${fmt(l.queries)} queries), ${l.runs} consecutive runs`);
     out.push('');
     out.push(
-      `Virtual clock advanced one period per run, runs back to back. RSS after run 2: ${fmt(l.rss_mb_first, 1)} MB, after run 11: ${fmt(l.rss_mb_run10, 1)} MB, after run ${l.runs}: ${fmt(l.rss_mb_last, 1)} MB (range ${fmt(l.rss_mb_min, 1)}–${fmt(l.rss_mb_max, 1)} MB). ` +
-        `Longest event-loop stall (monitorEventLoopDelay, 10 ms resolution) in steady runs: ${fmt(l.event_loop_max_ms, 1)} ms; runs with a stall over 200 ms: ${l.runs_over_200ms} of ${l.runs - 1}; first run (discovery + planning): ${fmt(l.event_loop_max_ms_first_run, 1)} ms. Slowest run: ${fmt(l.wall_ms_max, 0)} ms. Failed runs: ${l.failures}.`,
+      `dogwatch alone in a world of its own (scale 500: ≥ 100,000 series), virtual clock advanced one period per run, runs back to back. ` +
+        `RSS after run 2: ${fmt(l.rss_mb_first, 1)} MB, after run 11: ${fmt(l.rss_mb_run10, 1)} MB, after run 30: ${fmt(l.rss_mb_run30, 1)} MB, after run ${l.runs}: ${fmt(l.rss_mb_last, 1)} MB (range ${fmt(l.rss_mb_min, 1)}–${fmt(l.rss_mb_max, 1)} MB over runs 2–${l.runs}; peak over the process life, first run included: ${fmt(l.peak_rss_mb, 1)} MB). ` +
+        `Heap used after a forced full GC: ${fmt(l.heap_after_gc_mb_run1, 1)} MB after run 1, ${l.heap_after_gc_mb_run11 === null ? '–' : fmt(l.heap_after_gc_mb_run11, 1)} MB after run 11, ${l.heap_after_gc_mb_last === null ? '–' : fmt(l.heap_after_gc_mb_last, 1)} MB after run ${l.runs}. ` +
+        `Longest event-loop stall (monitorEventLoopDelay, 10 ms resolution) in steady runs: ${fmt(l.event_loop_max_ms, 1)} ms; runs with a stall over 200 ms: ${l.runs_over_200ms} of ${l.runs - 1}; first run (discovery + planning): ${fmt(l.event_loop_max_ms_first_run, 1)} ms. ` +
+        `Wall per run: median ${fmt(l.wall_ms_median, 0)} ms, slowest ${fmt(l.wall_ms_max, 0)} ms (first run, discovery included: ${fmt(l.wall_ms_first_run, 0)} ms); CPU median ${fmt(l.cpu_ms_median, 0)} ms; ${fmt(l.points_per_run, 0)} points per run. ` +
+        `Failed runs: ${l.failures}. Loss UDP / UDS: ${fmt(l.loss_udp_pct)} % / ${fmt(l.loss_uds_pct)} %.`,
     );
+    out.push('');
+    out.push('| run | RSS MB | longest stall ms | wall ms | CPU ms |');
+    out.push('|---:|---:|---:|---:|---:|');
+    l.by_run.forEach((x, i) => {
+      if (i < 2 || (i + 1) % 5 === 0 || i === l.by_run.length - 1)
+        out.push(
+          `| ${i + 1} | ${fmt(x.rss_mb, 1)} | ${fmt(x.event_loop_max_ms, 1)} | ${fmt(x.wall_ms, 0)} | ${fmt(x.cpu_ms, 0)} |`,
+        );
+    });
   }
   out.push('');
   out.push('## Why targets are missed (from full-run measurements)');
@@ -418,7 +451,7 @@ export function renderMarkdown(b: BenchResults): string {
   );
   out.push('npm run bench -- --quick      # 1k and 10k, 3 runs each (< 60 s)');
   out.push(
-    'npm run bench -- --load       # full, and 60 consecutive runs at 100k for the Load section (~15 min)',
+    'npm run bench -- --load       # full, then 60 consecutive dogwatch runs at ≥ 100,000 series for the Load section (~30 min)',
   );
   out.push(
     'npx tsc -p tsconfig.json --outDir dist-bench && node dist-bench/bench/run.js --quick --out /tmp/b.json --no-md',

@@ -41,6 +41,16 @@ export const SIZES = [
   { label: '100k', scale: 188 },
 ] as const;
 
+/**
+ * The world of `--load` (60 consecutive dogwatch runs): ≥ 100,000 *series*, the issue's figure (the
+ * 100k size above is 100,000 queries, ~37,700 series). The bench counts a series per distinct
+ * (namespace, metric, dimensions) dogwatch plans to emit, ~200 per unit of scale: scale 500 gives
+ * ~100,200 series, ~265,000 queries. Its first run discovers one GetStages per API at the emulator's
+ * 10 requests/s (~200 s).
+ */
+export const LOAD_SIZE = { label: 'load', scale: 500 } as const;
+const LOAD_RUNS = 60;
+
 function worldFor(scale: number, t0: number) {
   return {
     accounts: ['123456789012'],
@@ -245,29 +255,10 @@ async function main(): Promise<void> {
         return counts;
       };
 
-      const isLargest = size.label === '100k';
       const standardRuns = args.quick ? 3 : 11;
       const figures: Partial<Record<CollectorKind, CollectorFigures>> = {};
-      const dw = await run('dogwatch', isLargest && args.load ? 60 : standardRuns);
+      const dw = await run('dogwatch', standardRuns);
       figures.dogwatch = figuresOf(dw.result, dw.udp, dw.uds, listMetricsPagesMin);
-      if (isLargest && args.load) {
-        const rss = dw.result.runs.map((r) => r.rssMb);
-        load = {
-          queries: dw.result.queries,
-          series: dw.result.series,
-          runs: dw.result.runs.length,
-          rss_mb_first: rss[1] ?? NaN,
-          rss_mb_min: Math.min(...rss.slice(1)),
-          rss_mb_max: Math.max(...rss.slice(1)),
-          rss_mb_run10: rss[10] ?? NaN,
-          rss_mb_last: rss[rss.length - 1] ?? NaN,
-          event_loop_max_ms: Math.max(...dw.result.runs.slice(1).map((r) => r.eventLoopMaxMs)),
-          event_loop_max_ms_first_run: dw.result.runs[0]?.eventLoopMaxMs ?? NaN,
-          runs_over_200ms: dw.result.runs.slice(1).filter((r) => r.eventLoopMaxMs > 200).length,
-          wall_ms_max: Math.max(...dw.result.runs.slice(1).map((r) => r.wallMs)),
-          failures: dw.result.runs.reduce((n, r) => n + r.failures, 0),
-        };
-      }
       const ov = await run('overlap', standardRuns);
       figures.overlap = figuresOf(ov.result, ov.udp, ov.uds, listMetricsPagesMin);
       if (size.label === '1k' || (size.label === '10k' && !args.quick)) {
@@ -311,6 +302,40 @@ async function main(): Promise<void> {
         overlap: figures.overlap.json,
       });
     }
+    if (args.load) {
+      // dogwatch alone, LOAD_RUNS runs back to back, in the ≥ 100,000-series world.
+      const clock = new SwitchableClock();
+      const emulator = new AwsEmulator({ world: worldFor(LOAD_SIZE.scale, t0), clock, latencyMs: 40 });
+      const endpoint = await emulator.start();
+      log(`load: emulator ${endpoint}, ${emulator.world.series().length} CloudWatch series in the world`);
+      await udp.report();
+      await uds.report();
+      const workdir = join(workroot, `w${++workerSeq}`);
+      log(`  dogwatch: ${LOAD_RUNS} runs`);
+      const result = await runWorker(
+        {
+          collector: 'dogwatch',
+          endpoint,
+          udpPort: udp.port!,
+          udsPath: uds.path!,
+          runs: LOAD_RUNS,
+          pollSeconds: 60,
+          t0,
+          workdir,
+          planPath: join(workroot, 'plan-load.json'),
+          transports: 'alternate',
+        },
+        emulator,
+        clock,
+        log,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const [gotUdp, gotUds] = [await udp.report(), await uds.report()];
+      rmSync(workdir, { recursive: true, force: true });
+      await emulator.stop();
+      if (result.errors.length > 0) log(`  dogwatch errors: ${result.errors.join(' | ')}`);
+      load = loadFigures(result, gotUdp, gotUds);
+    }
   } finally {
     udp.child.send('exit');
     uds.child.send('exit');
@@ -333,6 +358,59 @@ async function main(): Promise<void> {
     writeFileSync(args.md, renderMarkdown(out));
     log(`wrote ${args.md}`);
   }
+}
+
+function loadFigures(
+  result: WorkerResult,
+  gotUdp: ListenerCounts,
+  gotUds: ListenerCounts,
+): NonNullable<BenchResults['load']> {
+  const runs = result.runs;
+  const steady = runs.slice(1);
+  const rss = runs.map((r) => r.rssMb);
+  const lossPct = (sent: number, got: number): number =>
+    sent === 0 ? 0 : round((100 * (sent - got)) / sent, 3);
+  return {
+    queries: result.queries,
+    series: result.series,
+    runs: runs.length,
+    rss_mb_first: rss[1] ?? NaN,
+    rss_mb_min: Math.min(...rss.slice(1)),
+    rss_mb_max: Math.max(...rss.slice(1)),
+    rss_mb_run10: rss[10] ?? NaN,
+    rss_mb_run30: rss[29] ?? NaN,
+    rss_mb_last: rss[rss.length - 1] ?? NaN,
+    peak_rss_mb: round(result.peakRssMb, 1),
+    heap_after_gc_mb_run1: round(result.heapAfterFirstMb, 2),
+    heap_after_gc_mb_run11: result.heapAfterTenthMb === null ? null : round(result.heapAfterTenthMb, 2),
+    heap_after_gc_mb_last: result.heapAfterLastMb === null ? null : round(result.heapAfterLastMb, 2),
+    event_loop_max_ms: Math.max(...steady.map((r) => r.eventLoopMaxMs)),
+    event_loop_max_ms_first_run: runs[0]?.eventLoopMaxMs ?? NaN,
+    runs_over_200ms: steady.filter((r) => r.eventLoopMaxMs > 200).length,
+    wall_ms_median: round(median(steady.map((r) => r.wallMs)), 0),
+    wall_ms_max: Math.max(...steady.map((r) => r.wallMs)),
+    wall_ms_first_run: round(runs[0]?.wallMs ?? NaN, 0),
+    cpu_ms_median: round(median(steady.map((r) => r.cpuUserMs + r.cpuSystemMs)), 0),
+    points_per_run: round(steady.reduce((n, r) => n + r.points, 0) / Math.max(1, steady.length), 1),
+    failures: runs.reduce((n, r) => n + r.failures, 0),
+    loss_udp_pct: lossPct(result.sentPoints.udp, gotUdp.points),
+    loss_uds_pct: lossPct(result.sentPoints.uds, gotUds.points),
+    by_run: runs.map((r) => ({
+      rss_mb: round(r.rssMb, 1),
+      event_loop_max_ms: round(r.eventLoopMaxMs, 1),
+      wall_ms: round(r.wallMs, 0),
+      cpu_ms: round(r.cpuUserMs + r.cpuSystemMs, 0),
+      points: r.points,
+      failures: r.failures,
+    })),
+  };
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /** Naive at sizes too slow to run: requests and cost are exact (one call per query); time and CPU scale linearly. */
