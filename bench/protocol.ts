@@ -2,6 +2,7 @@
  * Messages between the bench orchestrator (bench/run.ts, which hosts the AWS emulator) and its child
  * processes: the collector workers (bench/worker.ts) and the DogStatsD listeners (bench/listener.ts).
  */
+import type { RunGcFigures } from './stall-attribution.js';
 
 export type CollectorKind = 'dogwatch' | 'naive' | 'overlap';
 export type Transport = 'udp' | 'uds';
@@ -25,6 +26,13 @@ export interface WorkerConfig {
   readonly profilePath?: string;
   /** dogwatch: write its plan (emitted queries) here after the first run. Baselines: read it from here. */
   readonly planPath: string;
+  /**
+   * Diagnosis (`--heap-snapshots`): a forced full GC after every run, its heap used recorded, and a V8
+   * heap snapshot written after the listed runs (1-based) into `heapSnapshotDir`. The GC calls change
+   * the heap's dynamics: stall figures of such a run are not comparable.
+   */
+  readonly heapSnapshotRuns?: readonly number[];
+  readonly heapSnapshotDir?: string;
 }
 
 export interface RunRecord {
@@ -44,7 +52,11 @@ export interface RunRecord {
   readonly requests: Record<string, number>;
   readonly metricsRequested: number;
   readonly rssMb: number;
+  /** Heap used after a forced full GC following the run: only in diagnosis (`heapSnapshotRuns`). */
+  readonly heapAfterGcMb?: number;
   readonly eventLoopMaxMs: number;
+  /** GC pauses of the run and what its longest stall was made of (bench/stall-attribution.ts). */
+  readonly gc: RunGcFigures;
   readonly failures: number;
 }
 

@@ -103,9 +103,24 @@ export interface BenchResults {
         failures: number;
         loss_udp_pct: number;
         loss_uds_pct: number;
+        /** Runs over 200 ms: how much of their longest stall was GC pauses, and main-thread CPU. */
+        stalls_over_200ms: {
+          run: number;
+          ms: number;
+          gc_ms: number;
+          major_gc_ms: number;
+          cpu_ms: number | null;
+          end_hr_us: number;
+        }[];
+        gc_max_pause_ms: number;
         by_run: {
           rss_mb: number;
           event_loop_max_ms: number;
+          gc_total_ms: number;
+          gc_max_pause_ms: number;
+          major_gcs: number;
+          /** Only with --heap-snapshots (diagnosis). */
+          heap_after_gc_mb?: number;
           wall_ms: number;
           cpu_ms: number;
           points: number;

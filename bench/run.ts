@@ -10,7 +10,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Clock, ScaledClock } from '../core/clock.js';
 import { AwsEmulator } from '../test/emulator/index.js';
@@ -172,10 +172,25 @@ interface Args {
   out: string;
   md: string | undefined;
   load: boolean;
+  loadOnly: boolean;
+  loadRuns: number;
+  heapSnapshots: number[] | undefined;
+  heapDir: string;
+  loadProfile: string | undefined;
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { quick: false, out: 'bench-results.json', md: 'BENCHMARKS.md', load: false };
+  const args: Args = {
+    quick: false,
+    out: 'bench-results.json',
+    md: 'BENCHMARKS.md',
+    load: false,
+    loadOnly: false,
+    loadRuns: LOAD_RUNS,
+    heapSnapshots: undefined,
+    heapDir: '.',
+    loadProfile: undefined,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--quick') args.quick = true;
@@ -183,11 +198,29 @@ function parseArgs(argv: readonly string[]): Args {
     else if (a === '--md') args.md = argv[++i];
     else if (a === '--no-md') args.md = undefined;
     else if (a === '--load') args.load = true;
+    else if (a === '--load-only') args.load = args.loadOnly = true;
+    else if (a === '--load-runs') args.loadRuns = Number(argv[++i]);
+    else if (a === '--heap-snapshots')
+      args.heapSnapshots = (argv[++i] ?? '').split(',').filter(Boolean).map(Number);
+    else if (a === '--heap-dir') args.heapDir = argv[++i] ?? args.heapDir;
+    else if (a === '--load-profile') args.loadProfile = argv[++i];
     else if (a === '--help') {
-      process.stdout.write('usage: bench/run.js [--quick] [--load] [--out PATH] [--md PATH | --no-md]\n');
+      process.stdout.write(
+        'usage: bench/run.js [--quick] [--load | --load-only [--load-runs N] [--heap-snapshots RUN,… [--heap-dir DIR]]\n' +
+          '                    [--load-profile PATH]] [--out PATH] [--md PATH | --no-md]\n' +
+          '  --heap-snapshots: diagnosis of the load runs: full GC after each run (heap used recorded per run),\n' +
+          '                    V8 heap snapshots after the listed runs; its stall figures are not comparable\n' +
+          '  --load-profile:   a V8 CPU profile of load runs 2 and on (stalls.end_hr_us finds a stall in it)\n',
+      );
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
+  if (!Number.isInteger(args.loadRuns) || args.loadRuns < 2)
+    throw new Error('--load-runs wants a whole number of runs, 2 or more');
+  if (args.heapSnapshots && (!args.loadOnly || args.heapSnapshots.some((n) => !Number.isInteger(n) || n < 1)))
+    throw new Error('--heap-snapshots wants --load-only and a comma-separated list of run numbers (1, 2, …)');
+  // BENCHMARKS.md shows every size: a load-only run writes its JSON and leaves the page alone.
+  if (args.loadOnly) args.md = undefined;
   return args;
 }
 
@@ -202,7 +235,7 @@ async function main(): Promise<void> {
   const uds = await startListener('uds', join(workroot, 'dsd.socket'));
   // A fixed virtual start, 30 s into a minute (a schedule not aligned to minutes).
   const t0 = Date.UTC(2025, 5, 2, 12, 0, 30);
-  const sizes = args.quick ? SIZES.slice(0, 2) : SIZES;
+  const sizes = args.loadOnly ? [] : args.quick ? SIZES.slice(0, 2) : SIZES;
   const results: SizeResult[] = [];
   const polling300: BenchResults['polling_300s'] = [];
   let profile: ProfileSummary | undefined;
@@ -311,15 +344,19 @@ async function main(): Promise<void> {
       await udp.report();
       await uds.report();
       const workdir = join(workroot, `w${++workerSeq}`);
-      log(`  dogwatch: ${LOAD_RUNS} runs`);
+      log(`  dogwatch: ${args.loadRuns} runs`);
       const result = await runWorker(
         {
           collector: 'dogwatch',
           endpoint,
           udpPort: udp.port!,
           udsPath: uds.path!,
-          runs: LOAD_RUNS,
+          runs: args.loadRuns,
           pollSeconds: 60,
+          ...(args.heapSnapshots
+            ? { heapSnapshotRuns: args.heapSnapshots, heapSnapshotDir: resolve(args.heapDir) }
+            : {}),
+          ...(args.loadProfile ? { profilePath: resolve(args.loadProfile) } : {}),
           t0,
           workdir,
           planPath: join(workroot, 'plan-load.json'),
@@ -387,6 +424,17 @@ function loadFigures(
     event_loop_max_ms: Math.max(...steady.map((r) => r.eventLoopMaxMs)),
     event_loop_max_ms_first_run: runs[0]?.eventLoopMaxMs ?? NaN,
     runs_over_200ms: steady.filter((r) => r.eventLoopMaxMs > 200).length,
+    stalls_over_200ms: steady
+      .filter((r) => r.eventLoopMaxMs > 200)
+      .map((r) => ({
+        run: r.index + 1,
+        ms: round(r.gc.worst.ms, 0),
+        gc_ms: round(r.gc.worst.gcMs, 0),
+        major_gc_ms: round(r.gc.worst.majorGcMs, 0),
+        cpu_ms: r.gc.worst.mainThreadCpuMs,
+        end_hr_us: r.gc.worst.endHrUs,
+      })),
+    gc_max_pause_ms: round(Math.max(...steady.map((r) => r.gc.gcMaxPauseMs)), 1),
     wall_ms_median: round(median(steady.map((r) => r.wallMs)), 0),
     wall_ms_max: Math.max(...steady.map((r) => r.wallMs)),
     wall_ms_first_run: round(runs[0]?.wallMs ?? NaN, 0),
@@ -398,8 +446,12 @@ function loadFigures(
     by_run: runs.map((r) => ({
       rss_mb: round(r.rssMb, 1),
       event_loop_max_ms: round(r.eventLoopMaxMs, 1),
+      gc_total_ms: round(r.gc.gcTotalMs, 0),
+      gc_max_pause_ms: round(r.gc.gcMaxPauseMs, 1),
+      major_gcs: r.gc.majorGcs,
       wall_ms: round(r.wallMs, 0),
       cpu_ms: round(r.cpuUserMs + r.cpuSystemMs, 0),
+      ...(r.heapAfterGcMb === undefined ? {} : { heap_after_gc_mb: round(r.heapAfterGcMb, 1) }),
       points: r.points,
       failures: r.failures,
     })),

@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { writeHeapSnapshot } from 'node:v8';
 import type { StatsD } from 'hot-shots';
 import { type Clock, ScaledClock } from '../core/clock.js';
 import type { CloudWatchEngine } from '../core/cloudwatch/cloudwatch-engine.js';
@@ -42,6 +43,7 @@ import type {
   WorkerMessage,
   WorkerResult,
 } from './protocol.js';
+import { StallAttributor } from './stall-attribution.js';
 
 const CHECKS = ['amazon_lambda', 'amazon_api_gateway', 'amazon_rekognition'] as const;
 const REGION = 'us-east-1';
@@ -338,6 +340,7 @@ async function main(config: WorkerConfig): Promise<WorkerResult> {
   const idleRssMb = process.memoryUsage.rss() / MB;
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
+  const stalls = new StallAttributor();
   const runs: RunRecord[] = [];
   const sentPoints: Record<Transport, number> = { udp: 0, uds: 0 };
   let heapAfterFirstMb = 0;
@@ -361,6 +364,7 @@ async function main(config: WorkerConfig): Promise<WorkerResult> {
       stats: sink ? sink.stats() : { ...emitCounters },
     };
     loop.reset();
+    stalls.begin();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     let failures = 0;
@@ -383,6 +387,7 @@ async function main(config: WorkerConfig): Promise<WorkerResult> {
     const cpu = process.cpuUsage(cpu0);
     const eventLoopMaxMs = loop.max / 1e6;
     const acct = await accounting();
+    const gcFigures = stalls.takeRun();
     const afterStats = sink ? sink.stats() : { ...emitCounters };
     const points = (sink ? sink.points : emitCounters.points) - before.points;
     sentPoints[transport] += points;
@@ -412,8 +417,16 @@ async function main(config: WorkerConfig): Promise<WorkerResult> {
       metricsRequested: acct.metricsRequested,
       rssMb: process.memoryUsage.rss() / MB,
       eventLoopMaxMs,
+      gc: gcFigures,
       failures,
     });
+    if (config.heapSnapshotRuns) {
+      gc();
+      (runs[runs.length - 1] as { heapAfterGcMb?: number }).heapAfterGcMb =
+        process.memoryUsage().heapUsed / MB;
+      if (config.heapSnapshotRuns.includes(index + 1))
+        writeHeapSnapshot(join(config.heapSnapshotDir ?? config.workdir, `run${index + 1}.heapsnapshot`));
+    }
     if (index === 0) {
       gc();
       heapAfterFirstMb = process.memoryUsage().heapUsed / MB;
@@ -435,6 +448,7 @@ async function main(config: WorkerConfig): Promise<WorkerResult> {
     session.disconnect();
   }
   loop.disable();
+  stalls.stop();
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
   if (dogwatch) await dogwatch.dispose();
   if (sink) await sink.close();
