@@ -580,7 +580,7 @@ export class CloudWatchEngine<R = unknown> {
       emitted: boolean,
     ): void => {
       queries.push({
-        id: emitted ? stateId([region, s.key, statistic, period].join('|')) : '',
+        id: emitted ? this.store.canonicalId(stateId([region, s.key, statistic, period].join('|'))) : '',
         series: s,
         statistic,
         rows,

@@ -40,6 +40,8 @@ function isLegacyKey(key: string): boolean {
 
 /** The store's own entry: updated in place by `record`, so a settled run allocates no progress objects. */
 interface Entry {
+  /** The key's own string, so that a rebuilt plan can share it (see canonicalId). */
+  readonly id: string;
   w: number;
   emitted: readonly number[];
 }
@@ -203,8 +205,17 @@ export class WatermarkStore {
       entry.w = w;
       entry.emitted = emitted;
     } else {
-      this.progress.set(id, { w, emitted });
+      this.progress.set(id, { id, w, emitted });
     }
+  }
+
+  /**
+   * The string the store already keys this id under, or `id` itself. A plan rebuilt after a discovery
+   * refresh computes every id afresh: without this, the store's keys and the new plan's ids are two
+   * copies of the same ~265,000 strings at 100k series (13 MB measured in heap snapshots).
+   */
+  canonicalId(id: string): string {
+    return this.progress.get(id)?.id ?? id;
   }
 
   /**

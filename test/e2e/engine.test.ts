@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { advanceWatermark } from '../../core/cloudwatch/cloudwatch-engine.js';
 import { DEFAULT_ACCOUNT } from '../emulator/index.js';
+import { countHeapStrings } from '../support/heap-strings.js';
 import { useEmulatorCredentials } from '../support/collection-harness.js';
 import {
   bareWorld,
@@ -219,6 +220,37 @@ describe('CloudWatch engine against the emulator', () => {
         duplicated: [],
         wrongValue: [],
       });
+    } finally {
+      await s.close();
+    }
+  });
+  test('a plan rebuilt after a discovery refresh shares the store’s id strings (no second copy per query)', async () => {
+    const s = await startEmulatedCollection({
+      world: bareWorld({ functions: 3 }),
+      confs: {
+        amazon_lambda:
+          '    regions: [us-east-1]\n    discovery_ttl: 60\n    metrics: {include: [aws.lambda.invocations]}\n',
+      },
+    });
+    try {
+      const planOf = (): { queries: readonly { id: string; emitted: boolean }[] } | undefined => {
+        const check = (s.harness.runners[0] as unknown as { check: { engine: unknown } }).check;
+        return (
+          check.engine as { plans: Map<string, { queries: { id: string; emitted: boolean }[] }> }
+        ).plans.get('us-east-1');
+      };
+      for (const outcome of await s.harness.runAll()) assert.ok(outcome.ok, outcome.error);
+      const first = planOf();
+      assert.ok(first && first.queries.length > 0);
+      // Past the TTL the refresh runs in the background; a later run builds the new plan from it.
+      for (let run = 0; run < 5 && planOf() === first; run++) {
+        s.clock.advance(2 * MINUTE);
+        for (const outcome of await s.harness.runAll()) assert.ok(outcome.ok, outcome.error);
+      }
+      const rebuilt = planOf()!;
+      assert.notEqual(rebuilt, first, 'the discovery refresh rebuilt the plan');
+      const id = rebuilt.queries.find((q) => q.emitted)!.id;
+      assert.equal(await countHeapStrings(id), 1, `copies of ${id} in the heap`);
     } finally {
       await s.close();
     }

@@ -10,6 +10,7 @@ import {
   WatermarkStore,
 } from '../../../core/cloudwatch/watermark-store.js';
 import { createSilentLogger } from '../../../core/log/logger.js';
+import { countHeapStrings } from '../../support/heap-strings.js';
 
 const KEY_A = 'us-east-1|Invocations|FunctionName=orders-handler|Sum|60';
 const KEY_B = 'us-east-1|Duration|FunctionName=orders-handler|p99|60';
@@ -48,15 +49,15 @@ describe('WatermarkStore', () => {
     assert.equal(store.get(a)!.emitted, NOTHING_PENDING);
 
     store = await open();
-    assert.deepEqual(store.get(a), { w: 120_000, emitted: [] });
-    assert.deepEqual(store.get(b), { w: 60_000, emitted: [120_000, 180_000] });
+    assert.deepEqual(store.get(a), { id: a, w: 120_000, emitted: [] });
+    assert.deepEqual(store.get(b), { id: b, w: 60_000, emitted: [120_000, 180_000] });
 
     await store.compact();
     const snapshot = readFileSync(join(dir, 'amazon_lambda_abc123.json'), 'utf8').split('\n');
     assert.equal(JSON.parse(snapshot[0]!).version, 3);
     assert.equal(readFileSync(join(dir, 'amazon_lambda_abc123.journal'), 'utf8'), '');
     store = await open();
-    assert.deepEqual(store.get(b), { w: 60_000, emitted: [120_000, 180_000] });
+    assert.deepEqual(store.get(b), { id: b, w: 60_000, emitted: [120_000, 180_000] });
     assert.equal(store.size, 2);
   });
 
@@ -71,9 +72,9 @@ describe('WatermarkStore', () => {
       `${JSON.stringify({ [KEY_A]: [180_000], [KEY_B]: [240_000] })}\n`,
     );
     let store = await open();
-    assert.deepEqual(store.get(stateId(KEY_A)), { w: 180_000, emitted: [] });
-    assert.deepEqual(store.get(stateId(KEY_B)), { w: 240_000, emitted: [] });
-    assert.deepEqual(store.get(stateId(KEY_EU)), { w: 60_000, emitted: [120_000] });
+    assert.deepEqual(store.get(stateId(KEY_A)), { id: stateId(KEY_A), w: 180_000, emitted: [] });
+    assert.deepEqual(store.get(stateId(KEY_B)), { id: stateId(KEY_B), w: 240_000, emitted: [] });
+    assert.deepEqual(store.get(stateId(KEY_EU)), { id: stateId(KEY_EU), w: 60_000, emitted: [120_000] });
     assert.equal(store.size, 3);
 
     await store.compactIfDue(0);
@@ -87,7 +88,7 @@ describe('WatermarkStore', () => {
       [stateId(KEY_A), stateId(KEY_B), stateId(KEY_EU)].sort(),
     );
     store = await open();
-    assert.deepEqual(store.get(stateId(KEY_EU)), { w: 60_000, emitted: [120_000] });
+    assert.deepEqual(store.get(stateId(KEY_EU)), { id: stateId(KEY_EU), w: 60_000, emitted: [120_000] });
   });
 
   test('a version-2 snapshot alone (no journal) is converted too', async () => {
@@ -111,5 +112,23 @@ describe('WatermarkStore', () => {
     assert.ok(store.get(stateId(KEY_A)));
     assert.equal(store.get(stateId(KEY_B)), undefined);
     assert.ok(store.get(stateId(KEY_EU)));
+  });
+
+  test('canonicalId hands back the store’s own string: a rebuilt plan holds no second copy of an id', async () => {
+    const store = await open();
+    const keyOf = (i: number): string => `us-east-1|Invocations|FunctionName=fn-${i}|Sum|60`;
+    // The first plan's ids, recorded; then that plan (and its ProgressUpdates) is gone.
+    ((): void => {
+      const updates = new ProgressUpdates();
+      for (let i = 0; i < 50; i++) updates.add(stateId(keyOf(i)), 60_000, []);
+      store.record(updates);
+    })();
+    // The plan rebuilt after a discovery refresh computes every id afresh.
+    const rebuilt = Array.from({ length: 50 }, (_, i) => store.canonicalId(stateId(keyOf(i))));
+    assert.equal(await countHeapStrings(rebuilt[7]!), 1);
+    assert.equal(store.get(rebuilt[7]!)?.w, 60_000);
+    // An id the store does not know is returned as is.
+    const unknown = stateId(keyOf(99));
+    assert.equal(store.canonicalId(unknown), unknown);
   });
 });
