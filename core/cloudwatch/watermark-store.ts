@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, truncate } from 'node:fs/promises';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
@@ -29,8 +29,19 @@ export function stateId(queryKey: string): string {
   const bar = queryKey.indexOf('|');
   const region = bar === -1 ? '' : queryKey.slice(0, bar);
   // join, not a template: a flat string, not a rope of three (ids live as long as the plan).
-  return [region, createHash('sha1').update(queryKey).digest('base64url').slice(0, 16)].join('|');
+  return [region, sha1Base64url(queryKey).slice(0, 16)].join('|');
 }
+
+/**
+ * One-shot `crypto.hash` (Node ≥ 20.12) where there is one: a plan rebuild hashes every query's key, and
+ * a Hash object per key was a third of the rebuild's CPU at 265,000 queries. Same digest either way.
+ */
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: 'base64url') => string })
+  .hash;
+const sha1Base64url = (text: string): string =>
+  oneShotHash
+    ? oneShotHash('sha1', text, 'base64url')
+    : crypto.createHash('sha1').update(text).digest('base64url');
 
 /** Ids written by versions before snapshot version 3 were the full query key (several `|`). */
 function isLegacyKey(key: string): boolean {

@@ -36,6 +36,8 @@ describe('WatermarkStore', () => {
     assert.equal(stateId(KEY_A), id);
     assert.notEqual(stateId(KEY_B), id);
     assert.match(stateId(KEY_EU), /^eu-west-1\|/);
+    // Pinned: state files written by any version must keep finding their queries (SHA-1, base64url, 96 bits).
+    assert.equal(id, 'us-east-1|dWIbsUWm2A3pr_Ip');
   });
 
   test('progress survives a restart through the journal and through a compacted snapshot', async () => {
