@@ -496,13 +496,21 @@ export class CloudWatchEngine<R = unknown> {
   private async plan(context: RegionContext): Promise<RegionPlan<R>> {
     const { region } = context;
     const ttl = this.config.discovery_ttl * 1000;
+    const taggedTypes = this.integration.taggedResourceTypes ?? [];
+    const tagsKey = tagsCacheKey(taggedTypes, region);
+    // The three caches expire together and their refreshes finish at different times (ListMetrics takes
+    // longest): one rebuild when all are in, not one per refresh. A rebuild at 265,000 queries is seconds
+    // of CPU and a whole new plan's garbage; the old plan serves one more run meanwhile. Asked before the
+    // gets below start this run's refreshes: a refresh begun now must not hold back what earlier ones
+    // brought in (with a TTL shorter than the interval, every run starts one).
+    const earlierRefreshPending =
+      this.discovery.refreshing(region) || this.resources.refreshing(region) || this.tags.refreshing(tagsKey);
     const [series, resources] = await Promise.all([
       this.discovery.get(region, ttl, () => this.listMetrics(context)),
       this.integration.loadResources
         ? this.resources.get(region, ttl, () => this.integration.loadResources!(context))
         : Promise.resolve(undefined as R),
     ]);
-    const taggedTypes = this.integration.taggedResourceTypes ?? [];
     const awsTags =
       taggedTypes.length > 0
         ? await this.resourceTags(taggedTypes, region)
@@ -510,10 +518,10 @@ export class CloudWatchEngine<R = unknown> {
     const version = [
       this.discovery.loadedAt(region),
       this.resources.loadedAt(region),
-      this.tags.loadedAt(`${region}|${taggedTypes.join(',')}`),
+      this.tags.loadedAt(tagsKey),
     ].join('|');
     const cached = this.plans.get(region);
-    if (cached && cached.version === version) return cached;
+    if (cached && (cached.version === version || earlierRefreshPending)) return cached;
 
     const baseTags = [`region:${region}`, `aws_account:${context.accountId}`];
     const tagFilters = this.config.tag_filters;
@@ -694,8 +702,7 @@ export class CloudWatchEngine<R = unknown> {
     types: readonly string[],
     region: string,
   ): Promise<Map<string, Record<string, string>>> {
-    const key = `${region}|${types.join(',')}`;
-    return this.tags.get(key, this.config.discovery_ttl * 1000, async () => {
+    return this.tags.get(tagsCacheKey(types, region), this.config.discovery_ttl * 1000, async () => {
       const client = this.services.clients.client('tagging', this.access, region);
       const byArn = new Map<string, Record<string, string>>();
       let token: string | undefined;
@@ -811,4 +818,9 @@ function align(ms: number, periodMs: number): number {
 function describe(error: unknown): string {
   if (error instanceof Error) return `${error.name !== 'Error' ? `${error.name}: ` : ''}${error.message}`;
   return String(error);
+}
+
+/** The tags cache holds one entry per (region, resource types asked for). */
+function tagsCacheKey(types: readonly string[], region: string): string {
+  return `${region}|${types.join(',')}`;
 }

@@ -48,6 +48,11 @@ export class TtlCache<T> {
     return pending;
   }
 
+  /** A background refresh of this key is under way (its result not in yet). */
+  refreshing(key: string): boolean {
+    return this.entries.get(key)?.refreshing !== undefined;
+  }
+
   /** Version of an entry: changes whenever the value is replaced (plans are rebuilt then). */
   loadedAt(key: string): number | undefined {
     return this.entries.get(key)?.loadedAt;

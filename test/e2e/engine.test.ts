@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { advanceWatermark } from '../../core/cloudwatch/cloudwatch-engine.js';
 import { DEFAULT_ACCOUNT } from '../emulator/index.js';
 import { countHeapStrings } from '../support/heap-strings.js';
 import { useEmulatorCredentials } from '../support/collection-harness.js';
 import {
   bareWorld,
+  type EmulatedCollection,
   lambdaScope,
   MINUTE,
   seriesIdentity,
@@ -233,12 +235,7 @@ describe('CloudWatch engine against the emulator', () => {
       },
     });
     try {
-      const planOf = (): { queries: readonly { id: string; emitted: boolean }[] } | undefined => {
-        const check = (s.harness.runners[0] as unknown as { check: { engine: unknown } }).check;
-        return (
-          check.engine as { plans: Map<string, { queries: { id: string; emitted: boolean }[] }> }
-        ).plans.get('us-east-1');
-      };
+      const planOf = (): PlanView | undefined => regionPlan(s, 'us-east-1');
       for (const outcome of await s.harness.runAll()) assert.ok(outcome.ok, outcome.error);
       const first = planOf();
       assert.ok(first && first.queries.length > 0);
@@ -255,7 +252,52 @@ describe('CloudWatch engine against the emulator', () => {
       await s.close();
     }
   });
+
+  test('refreshes that finish in different runs rebuild the plan once, when the last is in', async () => {
+    const s = await startEmulatedCollection({
+      world: bareWorld({ functions: 3 }),
+      confs: {
+        amazon_lambda:
+          '    regions: [us-east-1]\n    discovery_ttl: 60\n    metrics: {include: [aws.lambda.invocations]}\n',
+      },
+    });
+    try {
+      const runOk = async (): Promise<void> => {
+        for (const outcome of await s.harness.runAll()) assert.ok(outcome.ok, outcome.error);
+      };
+      await runOk();
+      const first = regionPlan(s, 'us-east-1');
+      assert.ok(first);
+      // Past the TTL: this run starts the three refreshes. ListMetrics is held 2 s (it is the slow one
+      // at scale); ListFunctions and the Tagging API answer at once.
+      s.emulator.setFaults({ rules: [{ kind: 'timeout', operation: 'ListMetrics', holdMs: 2000 }] });
+      s.clock.advance(2 * MINUTE);
+      await runOk();
+      await sleep(500);
+      // Inventory and tags are in, discovery is not: the old plan serves this run.
+      await runOk();
+      assert.equal(regionPlan(s, 'us-east-1'), first, 'rebuilt before the discovery refresh was in');
+      await sleep(2000);
+      await runOk();
+      const rebuilt = regionPlan(s, 'us-east-1');
+      assert.notEqual(rebuilt, first, 'not rebuilt once every refresh was in');
+      await runOk();
+      assert.equal(regionPlan(s, 'us-east-1'), rebuilt, 'rebuilt again with nothing new');
+    } finally {
+      await s.close();
+    }
+  });
 });
+
+interface PlanView {
+  readonly queries: readonly { id: string; emitted: boolean }[];
+}
+
+/** The engine's current plan for a region (private state, read for identity: rebuilt or not). */
+function regionPlan(s: EmulatedCollection, region: string): PlanView | undefined {
+  const check = (s.harness.runners[0] as unknown as { check: { engine: unknown } }).check;
+  return (check.engine as { plans: Map<string, PlanView> }).plans.get(region);
+}
 
 describe('advanceWatermark', () => {
   const P = MINUTE;
