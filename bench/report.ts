@@ -437,12 +437,25 @@ export function renderMarkdown(b: BenchResults): string {
         `Failed runs: ${l.failures}. Loss UDP / UDS: ${fmt(l.loss_udp_pct)} % / ${fmt(l.loss_uds_pct)} %.`,
     );
     out.push('');
-    out.push('| run | RSS MB | longest stall ms | wall ms | CPU ms |');
-    out.push('|---:|---:|---:|---:|---:|');
+    if (l.stalls_over_200ms.length > 0) {
+      out.push(
+        `What the stalls over 200 ms were made of (\`bench/stall-attribution.ts\`: gaps between 20 ms ticks; GC = main-thread pauses V8 reported inside the gap; main-thread CPU from /proc in 10 ms ticks, GC included; the rest of the gap the main thread was not running, on a 2-core machine it shares with the emulator, the listeners and its own GC helper threads). Longest single GC pause in steady runs: ${fmt(l.gc_max_pause_ms, 1)} ms.`,
+      );
+      out.push('');
+      out.push('| run | stall ms | GC pauses ms (major) | main-thread CPU ms | not running ms |');
+      out.push('|---:|---:|---:|---:|---:|');
+      for (const x of l.stalls_over_200ms)
+        out.push(
+          `| ${x.run} | ${fmt(x.ms, 0)} | ${fmt(x.gc_ms, 0)} (${fmt(x.major_gc_ms, 0)}) | ${x.cpu_ms === null ? '–' : fmt(x.cpu_ms, 0)} | ${x.cpu_ms === null ? '–' : fmt(Math.max(0, x.ms - x.cpu_ms), 0)} |`,
+        );
+      out.push('');
+    }
+    out.push('| run | RSS MB | longest stall ms | GC pauses ms (longest) | major GCs | wall ms | CPU ms |');
+    out.push('|---:|---:|---:|---:|---:|---:|---:|');
     l.by_run.forEach((x, i) => {
       if (i < 2 || (i + 1) % 5 === 0 || i === l.by_run.length - 1)
         out.push(
-          `| ${i + 1} | ${fmt(x.rss_mb, 1)} | ${fmt(x.event_loop_max_ms, 1)} | ${fmt(x.wall_ms, 0)} | ${fmt(x.cpu_ms, 0)} |`,
+          `| ${i + 1} | ${fmt(x.rss_mb, 1)} | ${fmt(x.event_loop_max_ms, 1)} | ${fmt(x.gc_total_ms, 0)} (${fmt(x.gc_max_pause_ms, 1)}) | ${x.major_gcs} | ${fmt(x.wall_ms, 0)} | ${fmt(x.cpu_ms, 0)} |`,
         );
     });
   }
