@@ -66,22 +66,27 @@ export class TokenBucket {
   }
 }
 
-/** Published default quotas (requests per second, per account and region). Configurable per daemon. */
+/**
+ * Default request rates (per second, per account and region), configurable per daemon. A key is an
+ * operation, or `<service>:*` for a budget every operation of the service shares. Where AWS publishes a
+ * quota this is it; where it does not, a rate low enough never to be throttled: discovery is cached and
+ * refreshed in the background, so slower paging costs nothing, while a throttled page costs retries and
+ * can fail a run.
+ */
 export const DEFAULT_API_QUOTAS: Readonly<Record<string, number>> = {
   GetMetricData: 50,
   ListMetrics: 25,
   GetMetricStatistics: 400,
   // Lambda's control-plane APIs share one 15 requests/s budget.
   'lambda:*': 15,
-  GetResources: 10,
-  GetRestApis: 10,
-  GetStages: 10,
-  GetTags: 10,
-  GetApis: 10,
+  // API Gateway's management calls (v1 and v2 alike) share one account budget of 10 requests/s.
+  'apigateway:*': 10,
+  // The Tagging API publishes no rate and throttles paging at scale (ThrottledException).
+  GetResources: 5,
   GetCallerIdentity: 20,
   AssumeRole: 20,
   LookupEvents: 2,
-  DescribeRegions: 20,
+  ListRegions: 10,
 };
 
 /** One bucket per (account or credentials, region, API), shared by every instance of the process. */
@@ -91,7 +96,8 @@ export class ApiRateLimiter {
   constructor(private readonly quotas: Readonly<Record<string, number>> = DEFAULT_API_QUOTAS) {}
 
   private quotaKey(service: string, operation: string): string | undefined {
-    if (service === 'lambda') return 'lambda:*';
+    const shared = `${service}:*`;
+    if (shared in this.quotas) return shared;
     return operation in this.quotas ? operation : undefined;
   }
 
@@ -109,7 +115,10 @@ export class ApiRateLimiter {
     const key = `${scope}|${region}|${quotaKey}`;
     let bucket = this.buckets.get(key);
     if (!bucket) {
-      bucket = new TokenBucket(rate);
+      // AWS's buckets hold a second's worth; ours half of it. Requests reach AWS with jitter, and a client
+      // bucket as deep as the server's spends the whole reserve in a burst, then the next early arrival
+      // is throttled. Half a second keeps the other half as margin; the steady rate is the same.
+      bucket = new TokenBucket(rate, Math.max(1, Math.floor(rate / 2)));
       this.buckets.set(key, bucket);
     }
     return bucket.take(signal);

@@ -253,6 +253,30 @@ describe('CloudWatch engine against the emulator', () => {
     }
   });
 
+  test('discovery pages within the emulator’s quotas: nothing throttled at 1,500 functions', async () => {
+    // 15 Tagging API pages (100 a page, 5 a second), 30 ListFunctions pages (50 a page, 15 a second
+    // shared by Lambda's control plane), ListMetrics pages: a limiter above a quota gets throttled and,
+    // past the SDK's attempts, fails the run.
+    const s = await startEmulatedCollection({
+      world: bareWorld({ functions: 1500 }),
+      confs: {
+        amazon_lambda: '    regions: [us-east-1]\n    metrics: {include: [aws.lambda.invocations]}\n',
+      },
+    });
+    try {
+      for (const outcome of await s.harness.runAll()) assert.ok(outcome.ok, outcome.error);
+      const accounting = s.emulator.accounting;
+      assert.ok(accounting.requests({ operation: 'GetResources' }) >= 15);
+      const throttled = accounting
+        .snapshot()
+        .requests.filter((r) => r.outcome === 'throttled')
+        .map((r) => `${r.operation}: ${r.count}`);
+      assert.deepEqual(throttled, []);
+    } finally {
+      await s.close();
+    }
+  });
+
   test('refreshes that finish in different runs rebuild the plan once, when the last is in', async () => {
     const s = await startEmulatedCollection({
       world: bareWorld({ functions: 3 }),
