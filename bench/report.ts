@@ -113,6 +113,8 @@ export interface BenchResults {
           end_hr_us: number;
         }[];
         gc_max_pause_ms: number;
+        /** Niceness of the emulator's thread during the load runs (0: same priority as the collector). */
+        emulator_nice: number;
         by_run: {
           rss_mb: number;
           event_loop_max_ms: number;
@@ -430,6 +432,9 @@ export function renderMarkdown(b: BenchResults): string {
     out.push('');
     out.push(
       `dogwatch alone in a world of its own (scale 500: ≥ 100,000 series), virtual clock advanced one period per run, runs back to back. ` +
+        (l.emulator_nice > 0
+          ? `The emulator's thread runs at nice ${l.emulator_nice}: it stands in for AWS, which does not share the collector's cores in production (\`--emulator-nice 0\` measures with it competing). `
+          : 'The emulator runs at the same priority as the collector, on the same 2 cores. ') +
         `RSS after run 2: ${fmt(l.rss_mb_first, 1)} MB, after run 11: ${fmt(l.rss_mb_run10, 1)} MB, after run 30: ${fmt(l.rss_mb_run30, 1)} MB, after run ${l.runs}: ${fmt(l.rss_mb_last, 1)} MB (range ${fmt(l.rss_mb_min, 1)}–${fmt(l.rss_mb_max, 1)} MB over runs 2–${l.runs}; peak over the process life, first run included: ${fmt(l.peak_rss_mb, 1)} MB). ` +
         `Heap used after a forced full GC: ${fmt(l.heap_after_gc_mb_run1, 1)} MB after run 1, ${l.heap_after_gc_mb_run11 === null ? '–' : fmt(l.heap_after_gc_mb_run11, 1)} MB after run 11, ${l.heap_after_gc_mb_last === null ? '–' : fmt(l.heap_after_gc_mb_last, 1)} MB after run ${l.runs}. ` +
         `Longest event-loop stall (monitorEventLoopDelay, 10 ms resolution) in steady runs: ${fmt(l.event_loop_max_ms, 1)} ms; runs with a stall over 200 ms: ${l.runs_over_200ms} of ${l.runs - 1}; first run (discovery + planning): ${fmt(l.event_loop_max_ms_first_run, 1)} ms. ` +
