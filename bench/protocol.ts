@@ -68,6 +68,8 @@ export interface WorkerResult {
   readonly peakRssMb: number;
   readonly heapAfterFirstMb: number;
   readonly heapAfterTenthMb: number | null;
+  /** After a forced GC following run STEADY_FROM_RUN (protocol.ts), when there were more. */
+  readonly heapAfterSteadyMb: number | null;
   /** After a forced GC following the last run, when there were more than 11. */
   readonly heapAfterLastMb: number | null;
   readonly runs: RunRecord[];
@@ -105,3 +107,9 @@ export interface ListenerCounts {
 }
 export type ListenerMessage =
   { type: 'ready'; port?: number; path?: string } | { type: 'counts'; counts: ListenerCounts };
+
+/**
+ * First run of the load's steady state: the first discovery refresh (600 s TTL, run 12) is behind, and
+ * so is the late horizon (900 s): the state's pending late periods have reached their usual number.
+ */
+export const STEADY_FROM_RUN = 16;

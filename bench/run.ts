@@ -15,14 +15,15 @@ import { fileURLToPath } from 'node:url';
 import { type Clock, ScaledClock } from '../core/clock.js';
 import { AwsEmulator } from '../test/emulator/index.js';
 import { analyseProfile, type ProfileSummary } from './profile.js';
-import type {
-  CollectorKind,
-  ListenerCounts,
-  ListenerMessage,
-  ParentMessage,
-  WorkerConfig,
-  WorkerMessage,
-  WorkerResult,
+import {
+  type CollectorKind,
+  type ListenerCounts,
+  type ListenerMessage,
+  type ParentMessage,
+  STEADY_FROM_RUN,
+  type WorkerConfig,
+  type WorkerMessage,
+  type WorkerResult,
 } from './protocol.js';
 import {
   type BenchResults,
@@ -437,6 +438,7 @@ function loadFigures(
   const runs = result.runs;
   const steady = runs.slice(1);
   const rss = runs.map((r) => r.rssMb);
+  const steadyRss = rss.slice(STEADY_FROM_RUN - 1);
   const lossPct = (sent: number, got: number): number =>
     sent === 0 ? 0 : round((100 * (sent - got)) / sent, 3);
   return {
@@ -452,7 +454,10 @@ function loadFigures(
     peak_rss_mb: round(result.peakRssMb, 1),
     heap_after_gc_mb_run1: round(result.heapAfterFirstMb, 2),
     heap_after_gc_mb_run11: result.heapAfterTenthMb === null ? null : round(result.heapAfterTenthMb, 2),
+    heap_after_gc_mb_steady: result.heapAfterSteadyMb === null ? null : round(result.heapAfterSteadyMb, 2),
     heap_after_gc_mb_last: result.heapAfterLastMb === null ? null : round(result.heapAfterLastMb, 2),
+    rss_mb_steady_min: steadyRss.length > 0 ? Math.min(...steadyRss) : null,
+    rss_mb_steady_max: steadyRss.length > 0 ? Math.max(...steadyRss) : null,
     event_loop_max_ms: Math.max(...steady.map((r) => r.eventLoopMaxMs)),
     event_loop_max_ms_first_run: runs[0]?.eventLoopMaxMs ?? NaN,
     runs_over_200ms: steady.filter((r) => r.eventLoopMaxMs > 200).length,

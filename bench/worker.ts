@@ -34,14 +34,15 @@ import {
   makeCloudWatchClient,
   makeStatsd,
 } from './collectors.js';
-import type {
-  AccountingReply,
-  ParentMessage,
-  RunRecord,
-  Transport,
-  WorkerConfig,
-  WorkerMessage,
-  WorkerResult,
+import {
+  type AccountingReply,
+  type ParentMessage,
+  type RunRecord,
+  STEADY_FROM_RUN,
+  type Transport,
+  type WorkerConfig,
+  type WorkerMessage,
+  type WorkerResult,
 } from './protocol.js';
 import { StallAttributor } from './stall-attribution.js';
 
@@ -345,6 +346,7 @@ async function main(config: WorkerConfig): Promise<WorkerResult> {
   const sentPoints: Record<Transport, number> = { udp: 0, uds: 0 };
   let heapAfterFirstMb = 0;
   let heapAfterTenthMb: number | null = null;
+  let heapAfterSteadyMb: number | null = null;
   let heapAfterLastMb: number | null = null;
   let session: Session | undefined;
 
@@ -433,6 +435,9 @@ async function main(config: WorkerConfig): Promise<WorkerResult> {
     } else if (index === 10) {
       gc();
       heapAfterTenthMb = process.memoryUsage().heapUsed / MB;
+    } else if (index === STEADY_FROM_RUN - 1 && index < config.runs - 1) {
+      gc();
+      heapAfterSteadyMb = process.memoryUsage().heapUsed / MB;
     } else if (index === config.runs - 1 && index > 10) {
       gc();
       heapAfterLastMb = process.memoryUsage().heapUsed / MB;
@@ -462,6 +467,7 @@ async function main(config: WorkerConfig): Promise<WorkerResult> {
     peakRssMb,
     heapAfterFirstMb,
     heapAfterTenthMb,
+    heapAfterSteadyMb,
     heapAfterLastMb,
     runs,
     freshnessP50: ages.quantile(0.5),

@@ -64,7 +64,7 @@ describe('CloudWatch engine against the emulator', () => {
     });
     try {
       for (let run = 0; run < 10; run++) {
-        for (const outcome of await s.harness.runAll()) assert.ok(outcome.ok, outcome.error);
+        await runAllOk(s);
         s.clock.advance(MINUTE);
       }
       await s.settle();
@@ -113,7 +113,7 @@ describe('CloudWatch engine against the emulator', () => {
       const keys = ['operation', 'region'];
       const fromMs = T0 - 2 * MINUTE;
       for (let run = 0; run < 25; run++) {
-        for (const outcome of await s.harness.runAll()) assert.ok(outcome.ok, outcome.error);
+        await runAllOk(s);
         await s.settle();
         // Everything emitted so far was visible in CloudWatch at this moment.
         const visible = rekognitionTruth(world, fromMs, s.clock.now(), s.clock.now());
@@ -227,22 +227,16 @@ describe('CloudWatch engine against the emulator', () => {
     }
   });
   test('a plan rebuilt after a discovery refresh shares the store’s id strings (no second copy per query)', async () => {
-    const s = await startEmulatedCollection({
-      world: bareWorld({ functions: 3 }),
-      confs: {
-        amazon_lambda:
-          '    regions: [us-east-1]\n    discovery_ttl: 60\n    metrics: {include: [aws.lambda.invocations]}\n',
-      },
-    });
+    const s = await startShortTtlLambda();
     try {
       const planOf = (): PlanView | undefined => regionPlan(s, 'us-east-1');
-      for (const outcome of await s.harness.runAll()) assert.ok(outcome.ok, outcome.error);
+      await runAllOk(s);
       const first = planOf();
       assert.ok(first && first.queries.length > 0);
       // Past the TTL the refresh runs in the background; a later run builds the new plan from it.
       for (let run = 0; run < 5 && planOf() === first; run++) {
         s.clock.advance(2 * MINUTE);
-        for (const outcome of await s.harness.runAll()) assert.ok(outcome.ok, outcome.error);
+        await runAllOk(s);
       }
       const rebuilt = planOf()!;
       assert.notEqual(rebuilt, first, 'the discovery refresh rebuilt the plan');
@@ -264,7 +258,7 @@ describe('CloudWatch engine against the emulator', () => {
       },
     });
     try {
-      for (const outcome of await s.harness.runAll()) assert.ok(outcome.ok, outcome.error);
+      await runAllOk(s);
       const accounting = s.emulator.accounting;
       assert.ok(accounting.requests({ operation: 'GetResources' }) >= 15);
       const throttled = accounting
@@ -278,40 +272,46 @@ describe('CloudWatch engine against the emulator', () => {
   });
 
   test('refreshes that finish in different runs rebuild the plan once, when the last is in', async () => {
-    const s = await startEmulatedCollection({
-      world: bareWorld({ functions: 3 }),
-      confs: {
-        amazon_lambda:
-          '    regions: [us-east-1]\n    discovery_ttl: 60\n    metrics: {include: [aws.lambda.invocations]}\n',
-      },
-    });
+    const s = await startShortTtlLambda();
     try {
-      const runOk = async (): Promise<void> => {
-        for (const outcome of await s.harness.runAll()) assert.ok(outcome.ok, outcome.error);
-      };
-      await runOk();
+      await runAllOk(s);
       const first = regionPlan(s, 'us-east-1');
       assert.ok(first);
       // Past the TTL: this run starts the three refreshes. ListMetrics is held 2 s (it is the slow one
       // at scale); ListFunctions and the Tagging API answer at once.
       s.emulator.setFaults({ rules: [{ kind: 'timeout', operation: 'ListMetrics', holdMs: 2000 }] });
       s.clock.advance(2 * MINUTE);
-      await runOk();
+      await runAllOk(s);
       await sleep(500);
       // Inventory and tags are in, discovery is not: the old plan serves this run.
-      await runOk();
+      await runAllOk(s);
       assert.equal(regionPlan(s, 'us-east-1'), first, 'rebuilt before the discovery refresh was in');
       await sleep(2000);
-      await runOk();
+      await runAllOk(s);
       const rebuilt = regionPlan(s, 'us-east-1');
       assert.notEqual(rebuilt, first, 'not rebuilt once every refresh was in');
-      await runOk();
+      await runAllOk(s);
       assert.equal(regionPlan(s, 'us-east-1'), rebuilt, 'rebuilt again with nothing new');
     } finally {
       await s.close();
     }
   });
 });
+
+/** Three functions, one metric, discovery cached for 60 s: every run two minutes apart refreshes. */
+function startShortTtlLambda(): Promise<EmulatedCollection> {
+  return startEmulatedCollection({
+    world: bareWorld({ functions: 3 }),
+    confs: {
+      amazon_lambda:
+        '    regions: [us-east-1]\n    discovery_ttl: 60\n    metrics: {include: [aws.lambda.invocations]}\n',
+    },
+  });
+}
+
+async function runAllOk(s: EmulatedCollection): Promise<void> {
+  for (const outcome of await s.harness.runAll()) assert.ok(outcome.ok, outcome.error);
+}
 
 interface PlanView {
   readonly queries: readonly { id: string; emitted: boolean }[];
