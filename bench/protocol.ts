@@ -52,6 +52,9 @@ export interface RunRecord {
   readonly requests: Record<string, number>;
   readonly metricsRequested: number;
   readonly rssMb: number;
+  /** V8 heap reserved (heapTotal) and memory outside it (external: Buffers, ArrayBuffers), at the same moment. */
+  readonly heapTotalMb: number;
+  readonly externalMb: number;
   /** Heap used after a forced full GC following the run: only in diagnosis (`heapSnapshotRuns`). */
   readonly heapAfterGcMb?: number;
   readonly eventLoopMaxMs: number;
@@ -68,9 +71,10 @@ export interface WorkerResult {
   readonly peakRssMb: number;
   readonly heapAfterFirstMb: number;
   readonly heapAfterTenthMb: number | null;
-  /** After a forced GC following run STEADY_FROM_RUN (protocol.ts), when there were more. */
+  /** Lowest heap used after a forced GC following runs STEADY_FROM_RUN to +2, with more runs than +5. */
   readonly heapAfterSteadyMb: number | null;
-  /** After a forced GC following the last run, when there were more than 11. */
+  /** After a forced GC following the last run, when there were more than 11 (lowest of the last 3 with
+   *  more than STEADY_FROM_RUN + 5). */
   readonly heapAfterLastMb: number | null;
   readonly runs: RunRecord[];
   readonly freshnessP50: number;

@@ -91,7 +91,7 @@ export interface BenchResults {
         /** Heap used after a forced full GC, after runs 1, 11 and the last. */
         heap_after_gc_mb_run1: number;
         heap_after_gc_mb_run11: number | null;
-        /** After run STEADY_FROM_RUN (the first refresh and the late horizon behind). */
+        /** Lowest after runs STEADY_FROM_RUN..+2 (the first refresh and the late horizon behind). */
         heap_after_gc_mb_steady: number | null;
         heap_after_gc_mb_last: number | null;
         /** RSS over runs STEADY_FROM_RUN.. (null with fewer runs). */
@@ -122,6 +122,8 @@ export interface BenchResults {
         emulator_nice: number;
         by_run: {
           rss_mb: number;
+          heap_total_mb: number;
+          external_mb: number;
           event_loop_max_ms: number;
           gc_total_ms: number;
           gc_max_pause_ms: number;
@@ -418,12 +420,12 @@ export function renderMarkdown(b: BenchResults): string {
     const trend = rssTrend(l);
     if (trend !== undefined)
       out.push(
-        `| RSS flat from run ${STEADY_FROM_RUN} (mean of the last 10 runs ≤ 1.05 × mean of runs ${STEADY_FROM_RUN}–${STEADY_FROM_RUN + 9}) | ${fmt(trend.first, 1)} → ${fmt(trend.last, 1)} MB = ${ratio(trend.last, trend.first)} (range ${fmt(l.rss_mb_steady_min, 1)}–${fmt(l.rss_mb_steady_max, 1)} MB) | ${yes(trend.last <= 1.05 * trend.first)} |`,
+        `| RSS flat from run ${STEADY_FROM_RUN} (mean of the last ${trend.half} runs ≤ 1.05 × mean of runs ${STEADY_FROM_RUN}–${STEADY_FROM_RUN + trend.half - 1}) | ${fmt(trend.first, 1)} → ${fmt(trend.last, 1)} MB = ${ratio(trend.last, trend.first)} (range ${fmt(l.rss_mb_steady_min, 1)}–${fmt(l.rss_mb_steady_max, 1)} MB) | ${yes(trend.last <= 1.05 * trend.first)} |`,
       );
     if (l.heap_after_gc_mb_steady !== null && l.heap_after_gc_mb_last !== null) {
       const growth = l.heap_after_gc_mb_last - l.heap_after_gc_mb_steady;
       out.push(
-        `| live heap flat from run ${STEADY_FROM_RUN} (heap used after a forced GC grows ≤ 2 MB by run ${l.runs}) | ${fmt(l.heap_after_gc_mb_steady, 1)} → ${fmt(l.heap_after_gc_mb_last, 1)} MB (${growth >= 0 ? '+' : ''}${fmt(growth, 2)} MB) | ${yes(growth <= 2)} |`,
+        `| live heap flat from run ${STEADY_FROM_RUN} (heap used after a forced GC, runs ${STEADY_FROM_RUN}–${STEADY_FROM_RUN + 2} vs the last 3: ≤ +2 MB) | ${fmt(l.heap_after_gc_mb_steady, 1)} → ${fmt(l.heap_after_gc_mb_last, 1)} MB (${growth >= 0 ? '+' : ''}${fmt(growth, 2)} MB) | ${yes(growth <= 2)} |`,
       );
     }
     out.push(
@@ -462,7 +464,7 @@ export function renderMarkdown(b: BenchResults): string {
           ? `The emulator's thread runs at nice ${l.emulator_nice}: it stands in for AWS, which does not share the collector's cores in production (\`--emulator-nice 0\` measures with it competing). `
           : 'The emulator runs at the same priority as the collector, on the same 2 cores. ') +
         `RSS after run 2: ${fmt(l.rss_mb_first, 1)} MB, after run 11: ${fmt(l.rss_mb_run10, 1)} MB, after run 30: ${fmt(l.rss_mb_run30, 1)} MB, after run ${l.runs}: ${fmt(l.rss_mb_last, 1)} MB (range ${fmt(l.rss_mb_min, 1)}–${fmt(l.rss_mb_max, 1)} MB over runs 2–${l.runs}; peak over the process life, first run included: ${fmt(l.peak_rss_mb, 1)} MB). ` +
-        `Heap used after a forced full GC: ${fmt(l.heap_after_gc_mb_run1, 1)} MB after run 1, ${l.heap_after_gc_mb_run11 === null ? '–' : fmt(l.heap_after_gc_mb_run11, 1)} MB after run 11, ${l.heap_after_gc_mb_steady === null ? '–' : fmt(l.heap_after_gc_mb_steady, 1)} MB after run ${STEADY_FROM_RUN}, ${l.heap_after_gc_mb_last === null ? '–' : fmt(l.heap_after_gc_mb_last, 1)} MB after run ${l.runs} (run ${STEADY_FROM_RUN} is the first with the first discovery refresh and the 15-minute late horizon behind: until then the state's pending late periods grow to their usual number). ` +
+        `Heap used after a forced full GC: ${fmt(l.heap_after_gc_mb_run1, 1)} MB after run 1, ${l.heap_after_gc_mb_run11 === null ? '–' : fmt(l.heap_after_gc_mb_run11, 1)} MB after run 11, ${l.heap_after_gc_mb_steady === null ? '–' : fmt(l.heap_after_gc_mb_steady, 1)} MB after runs ${STEADY_FROM_RUN}–${STEADY_FROM_RUN + 2}, ${l.heap_after_gc_mb_last === null ? '–' : fmt(l.heap_after_gc_mb_last, 1)} MB after runs ${l.runs - 2}–${l.runs} (the lowest of three runs in a row, so that none is read during a discovery refresh, when the old plan and the new series list are both alive; run ${STEADY_FROM_RUN} is the first with the first refresh and the 15-minute late horizon behind: until then the state's pending late periods grow to their usual number). ` +
         `Longest event-loop stall (monitorEventLoopDelay, 10 ms resolution) in steady runs: ${fmt(l.event_loop_max_ms, 1)} ms; runs with a stall over 200 ms: ${l.runs_over_200ms} of ${l.runs - 1}; first run (discovery + planning): ${fmt(l.event_loop_max_ms_first_run, 1)} ms. ` +
         `Wall per run: median ${fmt(l.wall_ms_median, 0)} ms, slowest ${fmt(l.wall_ms_max, 0)} ms (first run, discovery included: ${fmt(l.wall_ms_first_run, 0)} ms); CPU median ${fmt(l.cpu_ms_median, 0)} ms; ${fmt(l.points_per_run, 0)} points per run. ` +
         `Failed runs: ${l.failures}. Loss UDP / UDS: ${fmt(l.loss_udp_pct)} % / ${fmt(l.loss_uds_pct)} %.`,
@@ -479,6 +481,18 @@ export function renderMarkdown(b: BenchResults): string {
         out.push(
           `| ${x.run} | ${fmt(x.ms, 0)} | ${fmt(x.gc_ms, 0)} (${fmt(x.major_gc_ms, 0)}) | ${x.cpu_ms === null ? '–' : fmt(x.cpu_ms, 0)} | ${x.cpu_ms === null ? '–' : fmt(Math.max(0, x.ms - x.cpu_ms), 0)} |`,
         );
+      out.push('');
+    }
+    const windows = memoryWindows(l);
+    if (windows.length > 0) {
+      out.push(
+        `Memory by windows of ${MEMORY_WINDOW_RUNS} runs from run ${STEADY_FROM_RUN} (means of the figures taken after each run): RSS, the part V8 reserved for its heap (heapTotal), and memory outside it (external: Buffers).`,
+      );
+      out.push('');
+      out.push('| runs | RSS MB | V8 heap reserved MB | external MB |');
+      out.push('|---|---:|---:|---:|');
+      for (const w of windows)
+        out.push(`| ${w.from}–${w.to} | ${fmt(w.rss, 1)} | ${fmt(w.heapTotal, 1)} | ${fmt(w.external, 1)} |`);
       out.push('');
     }
     out.push('| run | RSS MB | longest stall ms | GC pauses ms (longest) | major GCs | wall ms | CPU ms |');
@@ -524,12 +538,15 @@ export function renderMarkdown(b: BenchResults): string {
   return out.join('\n');
 }
 
-/** Mean RSS of runs STEADY_FROM_RUN.. +9 and of the last 10 runs (undefined with too few runs). */
-function rssTrend(l: NonNullable<BenchResults['load']>): { first: number; last: number } | undefined {
+/** Mean RSS of the first and the second half of runs STEADY_FROM_RUN.. (undefined with fewer than 20). */
+function rssTrend(
+  l: NonNullable<BenchResults['load']>,
+): { first: number; last: number; half: number } | undefined {
   const steady = l.by_run.slice(STEADY_FROM_RUN - 1).map((r) => r.rss_mb);
   if (steady.length < 20) return undefined;
+  const half = Math.floor(steady.length / 2);
   const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-  return { first: mean(steady.slice(0, 10)), last: mean(steady.slice(-10)) };
+  return { first: mean(steady.slice(0, half)), last: mean(steady.slice(steady.length - half)), half };
 }
 
 /** The load section's findings, as far as this run's figures support them. */
@@ -540,8 +557,36 @@ function loadFindings(l: NonNullable<BenchResults['load']>): string {
       : `${l.runs_over_200ms} of ${l.runs - 1} runs had a stall over 200 ms (longest ${fmt(l.event_loop_max_ms, 0)} ms; split into GC, main-thread CPU and time not running in the Load section)`;
   return (
     `- **Load (${fmt(l.series)} series, ${l.runs} runs)**: ${l.failures} failed runs; ${stalls}. ` +
-    "Earlier measurements of the same load, with the emulator at the collector's priority, had 4 to 9 of 59 runs over 200 ms (longest 264–311 ms); split by `bench/stall-attribution.ts`, about half of each such gap was the collector's main thread runnable but not running, on 2 cores shared with an emulator answering 50 GetMetricData calls a second, 20–50 ms was GC, and the rest its own CPU. The emulator now runs at nice 10 (`--emulator-nice`). " +
+    "Earlier measurements of the same load, with the emulator at the collector's priority, had 4 to 9 of 59 runs over 200 ms (longest 264–311 ms); split by `bench/stall-attribution.ts`, about half of each such gap was the collector's main thread runnable but not running, on 2 cores shared with an emulator answering 50 GetMetricData calls a second, 20–50 ms was GC, and the rest its own CPU. The emulator now runs at nice 10 (`--emulator-nice`); with it, other measurements of this load (2026-11-29) had 0 of 59, 3 of 59 (longest 323 ms) and 1 of 119 runs over 200 ms, the longest ones in runs that refresh discovery (ListMetrics pages through the SDK's generic deserializer and a plan rebuild of 265,000 queries, ~4 s of extra CPU in that run). " +
     'That diagnosis also found the first run failing on Tagging API throttling (dogwatch paged GetResources at 10 requests/s where the emulator allows 5; now 5, client bursts half a second deep) and the plan rebuilt twice after each discovery refresh (now once, when ListMetrics, the inventory and the tags are all in). ' +
-    "RSS moves with V8's heap sizing between runs (it returns memory lazily), so the trend, not single runs, is what the RSS target checks; the live heap after a forced GC is the leak test."
+    "RSS moves with V8's heap sizing between runs (it returns memory lazily), so the trend, not single runs, is what the RSS target checks; the live heap after a forced GC is the leak test. " +
+    "A 120-run measurement (2 hours of CloudWatch time, `--load-only --load-runs 120`, 2026-11-29) answered whether the RSS rise of the first hour goes on: RSS by 15-run windows from run 16 was 492, 517, 524, 553, 535, 545, 543 MB, V8's reserved heap 337, 358, 367, 394, 376, 385, 381 MB, the live heap 181.7 MB after runs 16–18 and 182.1 MB after runs 118–120, with 1 of 119 runs over 200 ms (208 ms), no failed run and nothing lost. The rise is V8 growing its heap reservation to about twice the live heap during the first hour, then holding; no objects are retained."
   );
+}
+
+const MEMORY_WINDOW_RUNS = 15;
+
+/** Mean memory figures per window of MEMORY_WINDOW_RUNS runs from STEADY_FROM_RUN (whole windows only). */
+function memoryWindows(
+  l: NonNullable<BenchResults['load']>,
+): { from: number; to: number; rss: number; heapTotal: number; external: number }[] {
+  const out = [];
+  const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  for (
+    let from = STEADY_FROM_RUN;
+    from + MEMORY_WINDOW_RUNS - 1 <= l.by_run.length;
+    from += MEMORY_WINDOW_RUNS
+  ) {
+    const runs = l.by_run.slice(from - 1, from - 1 + MEMORY_WINDOW_RUNS);
+    // Results written before heapTotal and external were recorded have neither.
+    if (runs.some((r) => r.heap_total_mb === undefined)) return [];
+    out.push({
+      from,
+      to: from + MEMORY_WINDOW_RUNS - 1,
+      rss: mean(runs.map((r) => r.rss_mb)),
+      heapTotal: mean(runs.map((r) => r.heap_total_mb)),
+      external: mean(runs.map((r) => r.external_mb)),
+    });
+  }
+  return out;
 }

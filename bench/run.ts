@@ -482,6 +482,8 @@ function loadFigures(
     loss_uds_pct: lossPct(result.sentPoints.uds, gotUds.points),
     by_run: runs.map((r) => ({
       rss_mb: round(r.rssMb, 1),
+      heap_total_mb: round(r.heapTotalMb, 1),
+      external_mb: round(r.externalMb, 1),
       event_loop_max_ms: round(r.eventLoopMaxMs, 1),
       gc_total_ms: round(r.gc.gcTotalMs, 0),
       gc_max_pause_ms: round(r.gc.gcMaxPauseMs, 1),

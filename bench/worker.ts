@@ -163,6 +163,16 @@ class SwitchSink implements Sink {
   }
 }
 
+function memoryFigures(): Pick<RunRecord, 'rssMb' | 'heapTotalMb' | 'externalMb'> {
+  const m = process.memoryUsage();
+  return { rssMb: m.rss / MB, heapTotalMb: m.heapTotal / MB, externalMb: m.external / MB };
+}
+
+function liveHeapMb(): number {
+  gc();
+  return process.memoryUsage().heapUsed / MB;
+}
+
 function gc(): void {
   const g = (globalThis as { gc?: () => void }).gc;
   if (g) {
@@ -417,7 +427,7 @@ async function main(config: WorkerConfig): Promise<WorkerResult> {
       maxDatagramBytes: afterStats.maxDatagramBytes,
       requests: acct.requests,
       metricsRequested: acct.metricsRequested,
-      rssMb: process.memoryUsage.rss() / MB,
+      ...memoryFigures(),
       eventLoopMaxMs,
       gc: gcFigures,
       failures,
@@ -429,19 +439,15 @@ async function main(config: WorkerConfig): Promise<WorkerResult> {
       if (config.heapSnapshotRuns.includes(index + 1))
         writeHeapSnapshot(join(config.heapSnapshotDir ?? config.workdir, `run${index + 1}.heapsnapshot`));
     }
-    if (index === 0) {
-      gc();
-      heapAfterFirstMb = process.memoryUsage().heapUsed / MB;
-    } else if (index === 10) {
-      gc();
-      heapAfterTenthMb = process.memoryUsage().heapUsed / MB;
-    } else if (index === STEADY_FROM_RUN - 1 && index < config.runs - 1) {
-      gc();
-      heapAfterSteadyMb = process.memoryUsage().heapUsed / MB;
-    } else if (index === config.runs - 1 && index > 10) {
-      gc();
-      heapAfterLastMb = process.memoryUsage().heapUsed / MB;
-    }
+    // Live heap: after a forced full GC. The steady and last figures are the lowest of three runs in a
+    // row, so that neither is read in the middle of a discovery refresh (old plan and new series alive).
+    const lastWindow = config.runs > STEADY_FROM_RUN + 5 && index >= config.runs - 3;
+    if (index === 0) heapAfterFirstMb = liveHeapMb();
+    else if (index === 10) heapAfterTenthMb = liveHeapMb();
+    else if (config.runs > STEADY_FROM_RUN + 5 && index >= STEADY_FROM_RUN - 1 && index < STEADY_FROM_RUN + 2)
+      heapAfterSteadyMb = Math.min(heapAfterSteadyMb ?? Infinity, liveHeapMb());
+    else if (lastWindow) heapAfterLastMb = Math.min(heapAfterLastMb ?? Infinity, liveHeapMb());
+    else if (index === config.runs - 1 && index > 10) heapAfterLastMb = liveHeapMb();
     send({
       type: 'progress',
       text: `${config.collector} run ${index + 1}/${config.runs} ${transport}: ${Math.round(wallMs)} ms, ${points} points`,
