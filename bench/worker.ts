@@ -441,12 +441,13 @@ async function main(config: WorkerConfig): Promise<WorkerResult> {
     }
     // Live heap: after a forced full GC. The steady and last figures are the lowest of three runs in a
     // row, so that neither is read in the middle of a discovery refresh (old plan and new series alive).
-    const lastWindow = config.runs > STEADY_FROM_RUN + 5 && index >= config.runs - 3;
+    const longLoad = config.runs > STEADY_FROM_RUN + 5;
     if (index === 0) heapAfterFirstMb = liveHeapMb();
     else if (index === 10) heapAfterTenthMb = liveHeapMb();
-    else if (config.runs > STEADY_FROM_RUN + 5 && index >= STEADY_FROM_RUN - 1 && index < STEADY_FROM_RUN + 2)
+    else if (longLoad && index >= STEADY_FROM_RUN - 1 && index < STEADY_FROM_RUN + 2)
       heapAfterSteadyMb = Math.min(heapAfterSteadyMb ?? Infinity, liveHeapMb());
-    else if (lastWindow) heapAfterLastMb = Math.min(heapAfterLastMb ?? Infinity, liveHeapMb());
+    else if (longLoad && index >= config.runs - 3)
+      heapAfterLastMb = Math.min(heapAfterLastMb ?? Infinity, liveHeapMb());
     else if (index === config.runs - 1 && index > 10) heapAfterLastMb = liveHeapMb();
     send({
       type: 'progress',
