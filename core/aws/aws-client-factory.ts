@@ -12,7 +12,7 @@ import { StandardRetryStrategy } from '@smithy/core/retry';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { SMITHY_CONTEXT_KEY, type AwsCredentialIdentity, type Pluggable } from '@smithy/types';
 import { awsCallScope, classifyAwsError } from './aws-call-stats.js';
-import { useLeanGetMetricDataCodec } from './get-metric-data-codec.js';
+import { useLeanCloudWatchCodec } from './lean-cloudwatch-codec.js';
 import {
   isExpiredCredentialsError,
   refreshableCredentials,
@@ -282,8 +282,8 @@ function createClient(
   switch (kind) {
     case 'cloudwatch': {
       const client = new CloudWatchClient(config);
-      // GetMetricData's JSON without the SDK's generic serde: see get-metric-data-codec.ts.
-      useLeanGetMetricDataCodec(client);
+      // GetMetricData's JSON without the SDK's generic serde: see lean-cloudwatch-codec.ts.
+      useLeanCloudWatchCodec(client);
       client.middlewareStack.use(plugin());
       return client;
     }

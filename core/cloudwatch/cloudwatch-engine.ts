@@ -17,7 +17,7 @@ import { type CloudWatchInstanceOptions, NameFilter } from './engine-options.js'
 import type { CloudWatchIntegration, EmittedPoint, RegionContext, ScopeRule } from './integration.js';
 import { fetchMetricData, MAX_QUERIES_PER_REQUEST, type QueryResult } from './metric-data-fetcher.js';
 import type { MetricRow } from './metric-table.js';
-import { dimensionSignature, makeSeries, type Series, SeriesInterner } from './series.js';
+import { dimensionSignature, type Series, SeriesInterner } from './series.js';
 import { TtlCache } from './ttl-cache.js';
 import {
   NOTHING_PENDING,
@@ -39,8 +39,9 @@ const MAX_UNFLUSHED_BATCHES = 8;
 type InstanceConfig = Readonly<CloudWatchInstanceOptions & Record<string, unknown>>;
 
 /**
- * One (series × statistic) to collect, with everything needed to emit its points. Built once per plan
- * (every discovery refresh) and reused by every run: a run allocates nothing per query that outlives it.
+ * One (series × statistic) to collect, with everything needed to emit its points. Built when first
+ * planned, kept by every later plan while its series, rows and tags stay the same, and reused by every
+ * run: a run allocates nothing per query that outlives it.
  */
 interface PlannedQuery {
   /** Watermark id: stateId(`region|MetricName|dims|stat|period`). Empty for reference queries. */
@@ -73,6 +74,8 @@ const NO_TAGS: readonly string[] = Object.freeze([]);
 interface RegionPlan<R> {
   readonly version: string;
   readonly queries: readonly PlannedQuery[];
+  /** Tag lists by content (NUL-joined): the next plan shares them, so its queries can be the same. */
+  readonly tagLists: ReadonlyMap<string, readonly string[]>;
   readonly inventory: readonly {
     readonly values: Readonly<Record<string, number>>;
     readonly tags: readonly string[];
@@ -113,6 +116,10 @@ export class CloudWatchEngine<R = unknown> {
   private readonly resources: TtlCache<R>;
   private readonly tags: TtlCache<Map<string, Record<string, string>>>;
   private readonly plans = new Map<string, RegionPlan<R>>();
+  /** Rows by statistic, per (metric, scopes): fixed by the configuration, shared by every plan. */
+  private readonly rowsByKind = new Map<string, [string, MetricRow[]][]>();
+  /** Numbers GetMetricData query Ids: never reused, so a query kept from an older plan keeps a unique Id. */
+  private queryNumber = 0;
   /** Per region, the plan version whose queries the store was last pruned to (see collectRegion). */
   private readonly prunedFor = new Map<string, string>();
   private readonly rowsByMetric: Map<string, MetricRow[]>;
@@ -506,7 +513,7 @@ export class CloudWatchEngine<R = unknown> {
     const earlierRefreshPending =
       this.discovery.refreshing(region) || this.resources.refreshing(region) || this.tags.refreshing(tagsKey);
     const [series, resources] = await Promise.all([
-      this.discovery.get(region, ttl, () => this.listMetrics(context)),
+      this.discovery.get(region, ttl, (previous) => this.listMetrics(context, previous)),
       this.integration.loadResources
         ? this.resources.get(region, ttl, () => this.integration.loadResources!(context))
         : Promise.resolve(undefined as R),
@@ -539,6 +546,7 @@ export class CloudWatchEngine<R = unknown> {
     // the sink's encoding. At 100,000 series that is a few thousand lists instead of 100,000.
     const tagLists = new Map<string, readonly string[]>();
     const tagStrings = new Map<string, string>();
+    const previousTagLists = cached?.tagLists;
     const tagsOf = (s: Series): readonly string[] => {
       const rule = this.scopeBySignature.get(dimensionSignature(s.dimensions.map((d) => d.Name)))!;
       const tags = [
@@ -548,6 +556,8 @@ export class CloudWatchEngine<R = unknown> {
       ];
       const content = tags.join('\u0000');
       let shared = tagLists.get(content);
+      if (shared === undefined && (shared = previousTagLists?.get(content)) !== undefined)
+        tagLists.set(content, shared);
       if (shared === undefined) {
         shared = tags.map((tag) => {
           let known = tagStrings.get(tag);
@@ -579,14 +589,39 @@ export class CloudWatchEngine<R = unknown> {
     const inspects = (s: Series, statistic: string): boolean =>
       integration.inspectPoints !== undefined && (integration.inspects?.(s, statistic) ?? true);
     const queries: PlannedQuery[] = [];
+    // A refresh mostly finds what it found before (discovery hands back the same Series objects): the
+    // previous plan's query for the same series, statistic, rows and tags is kept as it is. At 265,000
+    // queries a rebuild then allocates, hashes and leaves behind only what changed, instead of a whole
+    // new plan that lives alongside the old one until a major GC (where the heap grew, run after run).
+    const previousBySeries = new Map<Series, PlannedQuery[]>();
+    for (const q of cached?.queries ?? []) {
+      const list = previousBySeries.get(q.series);
+      if (list) list.push(q);
+      else previousBySeries.set(q.series, [q]);
+    }
     const addQuery = (
       s: Series,
-      metric: Metric,
+      metric: () => Metric,
       statistic: string,
       rows: readonly MetricRow[],
       tags: readonly string[],
       emitted: boolean,
     ): void => {
+      const inspected = inspects(s, statistic);
+      const kept = previousBySeries
+        .get(s)
+        ?.find(
+          (q) =>
+            q.statistic === statistic &&
+            q.rows === rows &&
+            q.tags === tags &&
+            q.emitted === emitted &&
+            q.inspected === inspected,
+        );
+      if (kept) {
+        queries.push(kept);
+        return;
+      }
       queries.push({
         id: emitted ? this.store.canonicalId(stateId([region, s.key, statistic, period].join('|'))) : '',
         series: s,
@@ -594,30 +629,28 @@ export class CloudWatchEngine<R = unknown> {
         rows,
         tags,
         emitted,
-        inspected: inspects(s, statistic),
+        inspected,
         request: {
           // Unique within the plan, so the same object serves every run, in whatever batch.
-          Id: `q${queries.length.toString(36)}`,
-          MetricStat: { Metric: metric, Period: period, Stat: statistic },
+          Id: `q${(this.queryNumber++).toString(36)}`,
+          MetricStat: { Metric: metric(), Period: period, Stat: statistic },
           ReturnData: true,
         },
       });
     };
-    // One Metric per series, shared by its statistics' queries (the SDK only reads it).
+    // The SDK only reads it: one object can serve several queries.
     const metricOf = (s: Series): Metric => ({
       Namespace: namespace,
       MetricName: s.metricName,
       Dimensions: s.dimensions as CloudWatchDimension[],
     });
-    // Rows by statistic, per (metric, scopes): computed once and shared by every series alike.
-    const rowsByKind = new Map<string, [string, MetricRow[]][]>();
     let planned = 0;
     for (const s of selection.emit) {
       if (++planned % PLAN_SLICE === 0) await yieldToEventLoop();
       const rule = this.scopeBySignature.get(dimensionSignature(s.dimensions.map((d) => d.Name)))!;
       const scopes = typeof rule.scope === 'string' ? [rule.scope] : rule.scope;
       const kind = `${s.metricName}|${scopes.join(',')}`;
-      let byStatistic = rowsByKind.get(kind);
+      let byStatistic = this.rowsByKind.get(kind);
       if (!byStatistic) {
         const grouped = new Map<string, MetricRow[]>();
         for (const row of this.rowsByMetric.get(s.metricName) ?? []) {
@@ -625,16 +658,19 @@ export class CloudWatchEngine<R = unknown> {
           grouped.set(row.statistic!, [...(grouped.get(row.statistic!) ?? []), row]);
         }
         byStatistic = [...grouped];
-        rowsByKind.set(kind, byStatistic);
+        this.rowsByKind.set(kind, byStatistic);
       }
       if (byStatistic.length === 0) continue;
       const tags = tagsOf(s);
-      const metric = metricOf(s);
-      for (const [statistic, statRows] of byStatistic) addQuery(s, metric, statistic, statRows, tags, true);
+      // One Metric per series, shared by its statistics' new queries (none if all are kept).
+      let metric: Metric | undefined;
+      const sharedMetric = (): Metric => (metric ??= metricOf(s));
+      for (const [statistic, statRows] of byStatistic)
+        addQuery(s, sharedMetric, statistic, statRows, tags, true);
     }
     for (const ref of selection.reference ?? []) {
       if (++planned % PLAN_SLICE === 0) await yieldToEventLoop();
-      addQuery(ref.series, metricOf(ref.series), ref.statistic, NO_ROWS, NO_TAGS, false);
+      addQuery(ref.series, () => metricOf(ref.series), ref.statistic, NO_ROWS, NO_TAGS, false);
     }
     const inventoryNames = new Set(
       this.integration.metrics
@@ -647,18 +683,21 @@ export class CloudWatchEngine<R = unknown> {
         values: Object.fromEntries(Object.entries(item.values).filter(([name]) => inventoryNames.has(name))),
         tags: tagsOf(item.series),
       }));
-    const plan: RegionPlan<R> = { version, queries, inventory, resources };
+    const plan: RegionPlan<R> = { version, queries, tagLists, inventory, resources };
     this.plans.set(region, plan);
     this.logger.debug(`${region}: planned ${queries.length} queries from ${series.length} discovered series`);
     return plan;
   }
 
-  /** ListMetrics, every page; per metric name when the instance's `metrics` filter narrows the table. */
-  private async listMetrics(context: RegionContext): Promise<Series[]> {
+  /**
+   * ListMetrics, every page; per metric name when the instance's `metrics` filter narrows the table.
+   * A series of the previous discovery found again is returned as the same object.
+   */
+  private async listMetrics(context: RegionContext, previous: readonly Series[] = []): Promise<Series[]> {
     const client = this.services.clients.client('cloudwatch', this.access, context.region);
     const names = this.metricFilter.narrows ? [...this.rowsByMetric.keys()] : [undefined];
     const found: Series[] = [];
-    const interner = new SeriesInterner();
+    const interner = new SeriesInterner(previous);
     for (const metricName of names) {
       let nextToken: string | undefined;
       do {
@@ -684,12 +723,7 @@ export class CloudWatchEngine<R = unknown> {
           ) {
             throw new Error(`malformed ListMetrics response: bad dimensions on ${m.MetricName}`);
           }
-          found.push(
-            makeSeries(
-              interner.string(m.MetricName),
-              (dims as { Name: string; Value: string }[]).map((d) => interner.dimension(d.Name, d.Value)),
-            ),
-          );
+          found.push(interner.series(m.MetricName, dims as { Name: string; Value: string }[]));
         }
         nextToken = page.NextToken || undefined;
       } while (nextToken);

@@ -13,23 +13,46 @@ export interface Series {
 }
 
 export function makeSeries(metricName: string, dimensions: readonly Dimension[]): Series {
-  const sorted = [...dimensions].sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
-  return {
-    metricName,
-    dimensions: sorted,
-    // Built with join, not a template: a template leaves a rope (a string object per part) alive as
-    // long as the series, and discovery keeps 100,000 of them.
-    key: [metricName, sorted.map((d) => [d.Name, d.Value].join('=')).join(',')].join('|'),
-  };
+  const sorted = sortDimensions(dimensions);
+  return { metricName, dimensions: sorted, key: seriesKey(metricName, sorted) };
+}
+
+function sortDimensions(dimensions: readonly Dimension[]): Dimension[] {
+  return [...dimensions].sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
+}
+
+function seriesKey(metricName: string, sorted: readonly Dimension[]): string {
+  // Built with join, not a template: a template leaves a rope (a string object per part) alive as
+  // long as the series, and discovery keeps 100,000 of them.
+  return [metricName, sorted.map((d) => [d.Name, d.Value].join('=')).join(',')].join('|');
 }
 
 /**
  * Shares equal strings and dimensions between the series of one discovery: every series of a function
- * repeats its name, and ListMetrics' JSON gives each its own copy.
+ * repeats its name, and ListMetrics' JSON gives each its own copy. Given the previous discovery, a
+ * series found again is that same object: a refresh then allocates only for what is new, and the
+ * engine can keep the queries it planned for the series that stayed (see CloudWatchEngine.plan).
  */
 export class SeriesInterner {
   private readonly strings = new Map<string, string>();
   private readonly dimensions = new Map<string, Dimension>();
+  private readonly previous: ReadonlyMap<string, Series>;
+
+  constructor(previous: readonly Series[] = []) {
+    this.previous = new Map(previous.map((s) => [s.key, s]));
+  }
+
+  series(metricName: string, dimensions: readonly { Name: string; Value: string }[]): Series {
+    const sorted = sortDimensions(dimensions);
+    const key = seriesKey(metricName, sorted);
+    const known = this.previous.get(key);
+    if (known !== undefined) return known;
+    return {
+      metricName: this.string(metricName),
+      dimensions: sorted.map((d) => this.dimension(d.Name, d.Value)),
+      key,
+    };
+  }
 
   string(value: string): string {
     const known = this.strings.get(value);

@@ -14,11 +14,12 @@ export class TtlCache<T> {
     private readonly onError: (key: string, error: unknown) => void = () => undefined,
   ) {}
 
-  async get(key: string, ttlMs: number, load: () => Promise<T>): Promise<T> {
+  /** `load` is handed the value it refreshes (undefined on the first load), to reuse what has not changed. */
+  async get(key: string, ttlMs: number, load: (previous: T | undefined) => Promise<T>): Promise<T> {
     const entry = this.entries.get(key);
     if (entry) {
       if (this.clock.now() - entry.loadedAt >= ttlMs && !entry.refreshing) {
-        entry.refreshing = load().then(
+        entry.refreshing = load(entry.value).then(
           (value) => {
             this.entries.set(key, { value, loadedAt: this.clock.now() });
           },
@@ -32,7 +33,7 @@ export class TtlCache<T> {
     }
     let pending = this.pending.get(key);
     if (!pending) {
-      pending = load().then(
+      pending = load(undefined).then(
         (value) => {
           this.entries.set(key, { value, loadedAt: this.clock.now() });
           this.pending.delete(key);

@@ -247,6 +247,58 @@ describe('CloudWatch engine against the emulator', () => {
     }
   });
 
+  test('a discovery refresh keeps the planned queries of what stayed the same and plans anew what changed', async () => {
+    const s = await startShortTtlLambda();
+    try {
+      await runAllOk(s);
+      const first = regionPlan(s, 'us-east-1')!;
+      const [retagged] = s.emulator.world.functions(DEFAULT_ACCOUNT, 'us-east-1');
+      assert.ok(retagged);
+      (retagged as { tags: Record<string, string> }).tags = { ...retagged.tags, team: 'moved' };
+      for (let run = 0; run < 5 && regionPlan(s, 'us-east-1') === first; run++) {
+        s.clock.advance(2 * MINUTE);
+        await runAllOk(s);
+      }
+      const rebuilt = regionPlan(s, 'us-east-1')!;
+      assert.notEqual(rebuilt, first, 'the discovery refresh rebuilt the plan');
+      const ofRetagged = (q: PlannedView): boolean =>
+        q.series.dimensions.some((d) => d.Name === 'FunctionName' && d.Value === retagged.name);
+      const before = new Set(first.queries);
+      const stayed = rebuilt.queries.filter((q) => !ofRetagged(q));
+      const changed = rebuilt.queries.filter(ofRetagged);
+      assert.ok(stayed.length > 0 && changed.length > 0);
+      assert.equal(stayed.filter((q) => !before.has(q)).length, 0, 'an unchanged query was planned again');
+      assert.equal(changed.filter((q) => before.has(q)).length, 0, 'a retagged query kept its old tags');
+      for (const q of changed) assert.ok(q.tags.includes('team:moved'), q.tags.join(','));
+      const ids = rebuilt.queries.map((q) => q.request.Id);
+      assert.equal(new Set(ids).size, ids.length, 'GetMetricData query Ids unique within the plan');
+      // Kept and new queries alike collect every point once, across the rebuild.
+      s.clock.advance(2 * MINUTE);
+      const lastRunAt = s.clock.now();
+      await runAllOk(s);
+      await s.settle();
+      const world = s.emulator.world;
+      const expected = expectedPoints({
+        world,
+        series: world.series({ account: DEFAULT_ACCOUNT, namespace: 'AWS/Lambda' }),
+        rows: metricTable('amazon_lambda').filter((r) => r.metricName === 'aws.lambda.invocations'),
+        scopeOf: lambdaScope,
+        identity: seriesIdentity,
+        fromMs: T0 - 3 * MINUTE,
+        toMs: lastRunAt - 2 * MINUTE,
+      });
+      assert.ok(expected.size > 20, `a meaningful world (${expected.size} points)`);
+      assert.deepEqual(diffPoints(expected, s.lines(), ['functionname', 'region']), {
+        missing: [],
+        unexpected: [],
+        duplicated: [],
+        wrongValue: [],
+      });
+    } finally {
+      await s.close();
+    }
+  });
+
   test('discovery pages within the emulator’s quotas: nothing throttled at 1,500 functions', async () => {
     // 15 Tagging API pages (100 a page, 5 a second), 30 ListFunctions pages (50 a page, 15 a second
     // shared by Lambda's control plane), ListMetrics pages: a limiter above a quota gets throttled and,
@@ -313,8 +365,16 @@ async function runAllOk(s: EmulatedCollection): Promise<void> {
   for (const outcome of await s.harness.runAll()) assert.ok(outcome.ok, outcome.error);
 }
 
+interface PlannedView {
+  readonly id: string;
+  readonly emitted: boolean;
+  readonly series: { readonly dimensions: readonly { Name: string; Value: string }[] };
+  readonly tags: readonly string[];
+  readonly request: { readonly Id?: string };
+}
+
 interface PlanView {
-  readonly queries: readonly { id: string; emitted: boolean }[];
+  readonly queries: readonly PlannedView[];
 }
 
 /** The engine's current plan for a region (private state, read for identity: rebuilt or not). */

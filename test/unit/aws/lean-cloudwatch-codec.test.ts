@@ -8,9 +8,10 @@ import {
 } from '@aws-sdk/client-cloudwatch';
 import {
   decodeGetMetricDataOutput,
+  decodeListMetricsOutput,
   encodeGetMetricDataInput,
-  useLeanGetMetricDataCodec,
-} from '../../../core/aws/get-metric-data-codec.js';
+  useLeanCloudWatchCodec,
+} from '../../../core/aws/lean-cloudwatch-codec.js';
 import { ManualClock } from '../../../core/clock.js';
 import { AwsEmulator } from '../../emulator/index.js';
 import { useEmulatorCredentials } from '../../support/collection-harness.js';
@@ -18,7 +19,7 @@ import { useEmulatorCredentials } from '../../support/collection-harness.js';
 const T0 = Date.UTC(2026, 0, 5, 12, 0, 30);
 const bytes = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
 
-describe('lean GetMetricData codec', () => {
+describe('lean CloudWatch codec', () => {
   let emulator: AwsEmulator;
   let endpoint: string;
   before(async () => {
@@ -39,7 +40,7 @@ describe('lean GetMetricData codec', () => {
 
   const client = (lean: boolean): { client: CloudWatchClient; bodies: string[] } => {
     const c = new CloudWatchClient({ region: 'us-east-1', endpoint, maxAttempts: 1 });
-    if (lean) useLeanGetMetricDataCodec(c);
+    if (lean) useLeanCloudWatchCodec(c);
     const bodies: string[] = [];
     c.middlewareStack.add(
       (next) => async (args) => {
@@ -80,6 +81,45 @@ describe('lean GetMetricData codec', () => {
     assert.ok((rest1.MetricDataResults ?? []).some((r) => (r.Timestamps ?? []).length > 0));
     assert.equal(m2.httpStatusCode, m1.httpStatusCode);
     assert.ok(m2.requestId);
+  });
+
+  test('ListMetrics reads back the same output as the SDK’s own serde', async () => {
+    const sdk = client(false);
+    const lean = client(true);
+    const protocol = (lean.client.config as unknown as { protocol: Record<string, unknown> }).protocol;
+    const bodiesLeftToSdk: number[] = [];
+    const sdkDeserialize = (Object.getPrototypeOf(protocol) as Record<string, unknown>)
+      .deserializeResponse as (...args: unknown[]) => Promise<unknown>;
+    // The lean path must answer itself: the SDK's deserializer only ever sees the empty body it is
+    // handed for $metadata, never the page.
+    (Object.getPrototypeOf(protocol) as Record<string, unknown>).deserializeResponse = function (
+      this: unknown,
+      ...args: unknown[]
+    ) {
+      bodiesLeftToSdk.push((args[2] as { body: Uint8Array }).body.byteLength);
+      return sdkDeserialize.apply(this, args);
+    };
+    try {
+      for (const input of [
+        { Namespace: 'AWS/Lambda' },
+        { Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName' }] },
+        { Namespace: 'AWS/Nothing' },
+      ]) {
+        const expected = await sdk.client.send(new ListMetricsCommand(input));
+        const actual = await lean.client.send(new ListMetricsCommand(input));
+        const { $metadata: m1, ...rest1 } = expected;
+        const { $metadata: m2, ...rest2 } = actual;
+        assert.deepEqual(rest2, rest1, JSON.stringify(input));
+        assert.equal(m2.httpStatusCode, m1.httpStatusCode);
+        assert.ok(m2.requestId);
+        if (input.Namespace === 'AWS/Lambda' && !input.MetricName)
+          assert.ok((rest1.Metrics ?? []).length > 50, 'a real page was compared');
+      }
+    } finally {
+      (Object.getPrototypeOf(protocol) as Record<string, unknown>).deserializeResponse = sdkDeserialize;
+    }
+    // Three pages, each decoded by the codec: the SDK only ever got the empty body.
+    assert.deepEqual(bodiesLeftToSdk, [0, 0, 0]);
   });
 
   test('input it does not know is left to the SDK', () => {
@@ -156,18 +196,70 @@ describe('lean GetMetricData codec', () => {
     assert.equal(decodeGetMetricDataOutput(new Uint8Array(0)), undefined);
     assert.equal(decodeGetMetricDataOutput(new TextEncoder().encode('{"MetricDataResults": [')), undefined);
   });
+
+  test('decodes ListMetrics as the SDK does: null members left out, unknown members dropped', () => {
+    assert.deepEqual(
+      decodeListMetricsOutput(
+        bytes({
+          Metrics: [
+            {
+              Namespace: 'AWS/Lambda',
+              MetricName: 'Errors',
+              Dimensions: [
+                { Name: 'FunctionName', Value: 'f', Extra: 1 },
+                { Name: 'Resource', Value: null },
+              ],
+              Future: { x: 1 },
+            },
+            { Namespace: 'AWS/Lambda', MetricName: 'Invocations', Dimensions: null },
+          ],
+          NextToken: null,
+          OwningAccounts: ['123456789012'],
+          Future: 2,
+        }),
+      ),
+      {
+        Metrics: [
+          {
+            Namespace: 'AWS/Lambda',
+            MetricName: 'Errors',
+            Dimensions: [{ Name: 'FunctionName', Value: 'f' }, { Name: 'Resource' }],
+          },
+          { Namespace: 'AWS/Lambda', MetricName: 'Invocations' },
+        ],
+        OwningAccounts: ['123456789012'],
+      },
+    );
+  });
+
+  test('an unusual ListMetrics page is left to the SDK (returns undefined)', () => {
+    for (const body of [
+      { Metrics: {} },
+      { Metrics: [null] },
+      { Metrics: [{ MetricName: 7 }] },
+      { Metrics: [{ MetricName: 'Errors', Dimensions: {} }] },
+      { Metrics: [{ MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: 1 }] }] },
+      { Metrics: [{ MetricName: 'Errors', Dimensions: ['FunctionName'] }] },
+      { Metrics: [], NextToken: 5 },
+      { Metrics: [], OwningAccounts: [1] },
+      { __type: 'x' },
+      [],
+    ])
+      assert.equal(decodeListMetricsOutput(bytes(body)), undefined, JSON.stringify(body));
+    assert.equal(decodeListMetricsOutput(new TextEncoder().encode('{"Metrics": [')), undefined);
+  });
 });
 
-describe('lean GetMetricData codec: where it applies', () => {
+describe('lean CloudWatch codec: where it applies', () => {
   test('installs on this SDK (AWS JSON 1.0), once; a protocol it does not know is left alone', () => {
     const c = new CloudWatchClient({ region: 'us-east-1' });
     const config = c.config as unknown as { protocol: object };
     const sdkProtocol = config.protocol;
-    useLeanGetMetricDataCodec(c);
+    useLeanCloudWatchCodec(c);
     // If an SDK update changes how CloudWatch is spoken, this fails: the codec silently stood aside.
     assert.notEqual(config.protocol, sdkProtocol, 'installed in front of the SDK protocol');
     const installed = config.protocol;
-    useLeanGetMetricDataCodec(c);
+    useLeanCloudWatchCodec(c);
     assert.equal(config.protocol, installed, 'idempotent');
 
     const other = new CloudWatchClient({ region: 'us-east-1' });
@@ -176,7 +268,7 @@ describe('lean GetMetricData codec: where it applies', () => {
       getShapeId: () => 'smithy.protocols#rpcv2Cbor',
     });
     otherConfig.protocol = cbor;
-    useLeanGetMetricDataCodec(other);
+    useLeanCloudWatchCodec(other);
     assert.equal(otherConfig.protocol, cbor, 'another protocol keeps the SDK serde');
   });
 });
