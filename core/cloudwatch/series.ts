@@ -36,10 +36,11 @@ function seriesKey(metricName: string, sorted: readonly Dimension[]): string {
 export class SeriesInterner {
   private readonly strings = new Map<string, string>();
   private readonly dimensions = new Map<string, Dimension>();
-  private readonly previous: ReadonlyMap<string, Series>;
+  private readonly previous = new Map<string, Series>();
 
-  constructor(previous: readonly Series[] = []) {
-    this.previous = new Map(previous.map((s) => [s.key, s]));
+  /** A series of the previous discovery: found again, it is returned as is. */
+  remember(series: Series): void {
+    this.previous.set(series.key, series);
   }
 
   series(metricName: string, dimensions: readonly { Name: string; Value: string }[]): Series {
