@@ -1,5 +1,6 @@
 /** Figures from worker results, the JSON shape (stable: other tools read it) and BENCHMARKS.md. */
 import type { ProfileSummary } from './profile.js';
+import { STALL_TICK_MS } from './stall-attribution.js';
 import { type ListenerCounts, STEADY_FROM_RUN, type WorkerResult } from './protocol.js';
 
 const USD_PER_UNIT = 0.01 / 1000;
@@ -115,6 +116,8 @@ export interface BenchResults {
           gc_ms: number;
           major_gc_ms: number;
           cpu_ms: number | null;
+          /** Runnable but waiting for a core (schedstat); absent in results from before it was recorded. */
+          wait_ms?: number | null;
           end_hr_us: number;
         }[];
         gc_max_pause_ms: number;
@@ -472,15 +475,23 @@ export function renderMarkdown(b: BenchResults): string {
     out.push('');
     if (l.stalls_over_200ms.length > 0) {
       out.push(
-        `What the stalls over 200 ms were made of (\`bench/stall-attribution.ts\`: gaps between 20 ms ticks; GC = main-thread pauses V8 reported inside the gap; main-thread CPU from /proc in 10 ms ticks, GC included; the rest of the gap the main thread was not running, on a 2-core machine it shares with the emulator, the listeners and its own GC helper threads). Longest single GC pause in steady runs: ${fmt(l.gc_max_pause_ms, 1)} ms.`,
+        `What the stalls over 200 ms were made of (\`bench/stall-attribution.ts\`: gaps between 20 ms ticks; GC = main-thread pauses V8 reported inside the gap; main-thread CPU, GC included, and time waiting for a core, from the thread's schedstat: on a 2-core machine it shares with the emulator, the listeners and its own GC helper threads; asleep is the rest of the gap, idle until the tick was due or blocked in a system call). Longest single GC pause in steady runs: ${fmt(l.gc_max_pause_ms, 1)} ms.`,
       );
       out.push('');
-      out.push('| run | stall ms | GC pauses ms (major) | main-thread CPU ms | not running ms |');
-      out.push('|---:|---:|---:|---:|---:|');
-      for (const x of l.stalls_over_200ms)
+      out.push(
+        '| run | stall ms | GC pauses ms (major) | main-thread CPU ms | waiting for a core ms | asleep ms |',
+      );
+      out.push('|---:|---:|---:|---:|---:|---:|');
+      for (const x of l.stalls_over_200ms) {
+        // The stall is the gap beyond the 20 ms tick; CPU and waiting were measured over the whole gap.
+        const asleep =
+          x.cpu_ms === null || x.wait_ms === undefined || x.wait_ms === null
+            ? '–'
+            : fmt(Math.max(0, x.ms + STALL_TICK_MS - x.cpu_ms - x.wait_ms), 0);
         out.push(
-          `| ${x.run} | ${fmt(x.ms, 0)} | ${fmt(x.gc_ms, 0)} (${fmt(x.major_gc_ms, 0)}) | ${x.cpu_ms === null ? '–' : fmt(x.cpu_ms, 0)} | ${x.cpu_ms === null ? '–' : fmt(Math.max(0, x.ms - x.cpu_ms), 0)} |`,
+          `| ${x.run} | ${fmt(x.ms, 0)} | ${fmt(x.gc_ms, 0)} (${fmt(x.major_gc_ms, 0)}) | ${x.cpu_ms === null ? '–' : fmt(x.cpu_ms, 0)} | ${x.wait_ms === undefined || x.wait_ms === null ? '–' : fmt(x.wait_ms, 0)} | ${asleep} |`,
         );
+      }
       out.push('');
     }
     const windows = memoryWindows(l);

@@ -3,13 +3,14 @@
  * loop was blocked, not why: a GC pause over a large heap, synchronous work of our own, or the OS
  * running someone else (the bench shares 2 cores with the emulator and the listeners). This records
  * every gap between 20 ms ticks, the main-thread pauses V8 reports for GC (perf_hooks 'gc' entries),
- * and the main thread's own CPU time (Linux /proc; null elsewhere), and splits the worst gap of each
- * run into those three.
+ * the main thread's own CPU time and its time runnable but waiting for a core (Linux schedstat; null
+ * elsewhere), and splits the worst gap of each run into those; the rest the thread was asleep (idle
+ * until the tick was due, or blocked in a system call).
  */
 import { readFileSync } from 'node:fs';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 
-const TICK_MS = 20;
+export const STALL_TICK_MS = 20;
 
 export interface StallBreakdown {
   /** The longest gap between two ticks, beyond the tick interval. */
@@ -18,8 +19,10 @@ export interface StallBreakdown {
   readonly gcMs: number;
   /** Of which major (mark-compact) pauses. */
   readonly majorGcMs: number;
-  /** CPU time of the main thread over the gap; null where /proc/self/task is not readable. */
+  /** CPU time of the main thread over the gap (GC pauses included); null without schedstat. */
   readonly mainThreadCpuMs: number | null;
+  /** Time the main thread was runnable but not running (waiting for a core) over the gap. */
+  readonly runQueueWaitMs: number | null;
   /** When it ended, in µs of the monotonic clock V8's CPU profiles use (process.hrtime): to find it in one. */
   readonly endHrUs: number;
 }
@@ -39,9 +42,9 @@ interface Span {
 
 export class StallAttributor {
   private readonly gcPauses: (Span & { major: boolean })[] = [];
-  private worstGap: (Span & { cpuMs: number | null; endHrUs: number }) | undefined;
+  private worstGap: (Span & { cpuMs: number | null; waitMs: number | null; endHrUs: number }) | undefined;
   private lastTick = performance.now();
-  private lastCpuMs = mainThreadCpuMs();
+  private lastSched = mainThreadSchedMs();
   private readonly observer = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
       const kind = (entry as { detail?: { kind?: number } }).detail?.kind;
@@ -56,7 +59,7 @@ export class StallAttributor {
 
   constructor() {
     this.observer.observe({ entryTypes: ['gc'] });
-    this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.timer = setInterval(() => this.tick(), STALL_TICK_MS);
   }
 
   /** Starts a run: forgets everything before (a forced GC between runs is not the run's). */
@@ -64,7 +67,7 @@ export class StallAttributor {
     this.gcPauses.length = 0;
     this.worstGap = undefined;
     this.lastTick = performance.now();
-    this.lastCpuMs = mainThreadCpuMs();
+    this.lastSched = mainThreadSchedMs();
   }
 
   /** The run's figures. Call after the run's work has settled. */
@@ -79,10 +82,11 @@ export class StallAttributor {
             .reduce((ms, p) => ms + Math.max(0, Math.min(p.end, gap.end) - Math.max(p.start, gap.start)), 0);
     const figures: RunGcFigures = {
       worst: {
-        ms: gap ? gap.end - gap.start - TICK_MS : 0,
+        ms: gap ? gap.end - gap.start - STALL_TICK_MS : 0,
         gcMs: overlap(false),
         majorGcMs: overlap(true),
         mainThreadCpuMs: gap?.cpuMs ?? null,
+        runQueueWaitMs: gap?.waitMs ?? null,
         endHrUs: gap?.endHrUs ?? 0,
       },
       gcTotalMs: this.gcPauses.reduce((ms, p) => ms + (p.end - p.start), 0),
@@ -99,26 +103,31 @@ export class StallAttributor {
 
   private tick(): void {
     const now = performance.now();
-    const cpu = mainThreadCpuMs();
+    const sched = mainThreadSchedMs();
+    const last = this.lastSched;
     if (this.worstGap === undefined || now - this.lastTick > this.worstGap.end - this.worstGap.start)
       this.worstGap = {
         start: this.lastTick,
         end: now,
-        cpuMs: cpu === null || this.lastCpuMs === null ? null : cpu - this.lastCpuMs,
+        cpuMs: sched === null || last === null ? null : sched.cpuMs - last.cpuMs,
+        waitMs: sched === null || last === null ? null : sched.waitMs - last.waitMs,
         endHrUs: Number(process.hrtime.bigint() / 1000n),
       };
     this.lastTick = now;
-    this.lastCpuMs = cpu;
+    this.lastSched = sched;
   }
 }
 
-/** utime + stime of the main thread (its task id is the pid), in ms; /proc counts in 10 ms ticks. */
-function mainThreadCpuMs(): number | null {
+/**
+ * The main thread's (its task id is the pid) CPU time and run-queue wait so far, in ms, from
+ * /proc/self/task/<pid>/schedstat: `<ns on a CPU> <ns runnable, waiting for one> <timeslices>`.
+ */
+function mainThreadSchedMs(): { cpuMs: number; waitMs: number } | null {
   try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'latin1');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // After the command name: state is field 3, utime 14, stime 15 (1-based), i.e. index 11 and 12 here.
-    return (Number(fields[11]) + Number(fields[12])) * 10;
+    const [cpuNs, waitNs] = readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'latin1').split(' ');
+    const cpuMs = Number(cpuNs) / 1e6;
+    const waitMs = Number(waitNs) / 1e6;
+    return Number.isFinite(cpuMs) && Number.isFinite(waitMs) ? { cpuMs, waitMs } : null;
   } catch {
     return null;
   }
