@@ -109,6 +109,11 @@ export interface BenchResults {
         failures: number;
         loss_udp_pct: number;
         loss_uds_pct: number;
+        /** Timestamped lines sent and received over the load (absent in results from before). */
+        sent_udp?: number;
+        received_udp?: number;
+        sent_uds?: number;
+        received_uds?: number;
         /** Runs over 200 ms: how much of their longest stall was GC pauses, and main-thread CPU. */
         stalls_over_200ms: {
           run: number;
@@ -470,7 +475,7 @@ export function renderMarkdown(b: BenchResults): string {
         `Heap used after a forced full GC: ${fmt(l.heap_after_gc_mb_run1, 1)} MB after run 1, ${l.heap_after_gc_mb_run11 === null ? '–' : fmt(l.heap_after_gc_mb_run11, 1)} MB after run 11, ${l.heap_after_gc_mb_steady === null ? '–' : fmt(l.heap_after_gc_mb_steady, 1)} MB after runs ${STEADY_FROM_RUN}–${STEADY_FROM_RUN + 2}, ${l.heap_after_gc_mb_last === null ? '–' : fmt(l.heap_after_gc_mb_last, 1)} MB after runs ${l.runs - 2}–${l.runs} (the lowest of three runs in a row, so that none is read during a discovery refresh, when the old plan and the new series list are both alive; run ${STEADY_FROM_RUN} is the first with the first refresh and the 15-minute late horizon behind: until then the state's pending late periods grow to their usual number). ` +
         `Longest event-loop stall (monitorEventLoopDelay, 10 ms resolution) in steady runs: ${fmt(l.event_loop_max_ms, 1)} ms; runs with a stall over 200 ms: ${l.runs_over_200ms} of ${l.runs - 1}; first run (discovery + planning): ${fmt(l.event_loop_max_ms_first_run, 1)} ms. ` +
         `Wall per run: median ${fmt(l.wall_ms_median, 0)} ms, slowest ${fmt(l.wall_ms_max, 0)} ms (first run, discovery included: ${fmt(l.wall_ms_first_run, 0)} ms); CPU median ${fmt(l.cpu_ms_median, 0)} ms; ${fmt(l.points_per_run, 0)} points per run. ` +
-        `Failed runs: ${l.failures}. Loss UDP / UDS: ${fmt(l.loss_udp_pct)} % / ${fmt(l.loss_uds_pct)} %.`,
+        `Failed runs: ${l.failures}. Loss UDP / UDS: ${fmt(l.loss_udp_pct, 3)} % / ${fmt(l.loss_uds_pct, 3)} %${l.sent_udp === undefined ? '' : ` (received ${fmt(l.received_udp)} of ${fmt(l.sent_udp)} points over UDP, ${fmt(l.received_uds)} of ${fmt(l.sent_uds)} over UDS)`}.`,
     );
     out.push('');
     if (l.stalls_over_200ms.length > 0) {
@@ -570,7 +575,7 @@ function loadFindings(l: NonNullable<BenchResults['load']>): string {
     `- **Load (${fmt(l.series)} series, ${l.runs} runs)**: ${l.failures} failed runs; ${stalls}. ` +
     "Discovery refreshes (every ~10 runs at the 600 s TTL) were the expensive runs: ListMetrics read through the SDK's generic deserializer and a whole new plan of 265,000 queries built next to the old one, 5–8 s of extra CPU per refresh run, and garbage that V8 answered by growing its heap reservation, which is why RSS rose through the first hour (478 → 517 → 542 MB by 15-run windows in the full run before, 2026-11-29; a 120-run measurement then showed it levelling at ~540 MB). " +
     "Now ListMetrics pages go through the lean codec, a series found again is the same object, and a rebuild keeps every query whose series, rows and tags did not change: in a 14-run measurement (2026-11-29) the two refresh runs took 7.6 and 7.9 s of CPU where they had taken 17.3 and 14.0 s with a CPU profiler attached (about +25 %: ~14 and ~11 s without), against ~6 s for a run without a refresh, and V8's reserved heap after them was 309 MB instead of 421 MB. " +
-    "The one stall over 200 ms measured right after that change (226 ms in a rebuild run, 160 ms of it main-thread CPU) was the rebuild indexing the previous plan's 265,000 queries in one go (~130 ms alone, measured apart) and discovery indexing the previous 100,000 series (~50 ms); both now yield every 5,000. " +
+    "The one stall over 200 ms measured right after that change (226 ms in a rebuild run, 160 ms of it main-thread CPU) was the rebuild indexing the previous plan's 265,000 queries in one go (~130 ms alone, measured apart) and discovery indexing the previous 100,000 series (~50 ms); both now yield every 5,000. With that, two more 60-run measurements (2026-11-29): a full run with 1 of 59 runs over 200 ms (221 ms: 90 ms of main-thread CPU, 31 ms of it GC, the rest not running, before waiting for a core and asleep were told apart), RSS 464 → 494 → 474 MB by 15-run windows (trend 1.01×) and 0.001 % of the UDP lines lost (0 over UDS); and a load-only run with none over 200 ms (longest 181 ms), RSS 473 → 472 → 474 MB (1.00×) and nothing lost. " +
     "Earlier, about half of each stall over 200 ms was the collector's thread runnable but not running on 2 cores shared with the emulator, which now runs at nice 10 (`--emulator-nice 0` measures with it competing). " +
     "RSS moves with V8's heap sizing between runs (it returns memory lazily), so the trend, not single runs, is what the RSS target checks; the live heap after a forced GC is the leak test."
   );

@@ -481,6 +481,10 @@ function loadFigures(
     failures: runs.reduce((n, r) => n + r.failures, 0),
     loss_udp_pct: lossPct(result.sentPoints.udp, gotUdp.points),
     loss_uds_pct: lossPct(result.sentPoints.uds, gotUds.points),
+    sent_udp: result.sentPoints.udp,
+    received_udp: gotUdp.points,
+    sent_uds: result.sentPoints.uds,
+    received_uds: gotUds.points,
     by_run: runs.map((r) => ({
       rss_mb: round(r.rssMb, 1),
       heap_total_mb: round(r.heapTotalMb, 1),
