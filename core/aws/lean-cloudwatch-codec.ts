@@ -142,13 +142,8 @@ export function decodeGetMetricDataOutput(bytes: Uint8Array): Record<string, unk
     const value = parsed[key]!;
     if (value === null) continue;
     if (key === 'MetricDataResults') {
-      if (!Array.isArray(value)) return undefined;
-      const results: Record<string, unknown>[] = [];
-      for (const item of value) {
-        const result = decodeResult(item);
-        if (result === undefined) return undefined;
-        results.push(result);
-      }
+      const results = decodeList(value, decodeResult);
+      if (results === undefined) return undefined;
       out.MetricDataResults = results;
     } else if (key === 'NextToken') {
       if (typeof value !== 'string') return undefined;
@@ -174,13 +169,8 @@ export function decodeListMetricsOutput(bytes: Uint8Array): Record<string, unkno
     const value = parsed[key]!;
     if (value === null) continue;
     if (key === 'Metrics') {
-      if (!Array.isArray(value)) return undefined;
-      const metrics: Record<string, unknown>[] = new Array<Record<string, unknown>>(value.length);
-      for (let i = 0; i < value.length; i++) {
-        const metric = decodeStrings(value[i]!, METRIC_MEMBERS);
-        if (metric === undefined) return undefined;
-        metrics[i] = metric;
-      }
+      const metrics = decodeList(value, (item) => decodeStrings(item, METRIC_MEMBERS));
+      if (metrics === undefined) return undefined;
       out.Metrics = metrics;
     } else if (key === 'NextToken') {
       if (typeof value !== 'string') return undefined;
@@ -196,6 +186,18 @@ export function decodeListMetricsOutput(bytes: Uint8Array): Record<string, unkno
 const METRIC_MEMBERS = ['Namespace', 'MetricName', 'Dimensions'] as const;
 const DIMENSION_MEMBERS = ['Name', 'Value'] as const;
 
+/** Every item decoded, or undefined if the value is not a list or one item is not as expected. */
+function decodeList<T>(value: Json, decodeItem: (item: Json) => T | undefined): T[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const out = new Array<T>(value.length);
+  for (let i = 0; i < value.length; i++) {
+    const decoded = decodeItem(value[i]!);
+    if (decoded === undefined) return undefined;
+    out[i] = decoded;
+  }
+  return out;
+}
+
 /** A record of string members (Dimensions: a list of Name/Value records), nulls and others left out. */
 function decodeStrings(
   item: Json,
@@ -207,13 +209,8 @@ function decodeStrings(
     const value = item[key];
     if (value === undefined || value === null) continue;
     if (key === 'Dimensions') {
-      if (!Array.isArray(value)) return undefined;
-      const dimensions: Record<string, unknown>[] = new Array<Record<string, unknown>>(value.length);
-      for (let i = 0; i < value.length; i++) {
-        const dimension = decodeStrings(value[i]!, DIMENSION_MEMBERS);
-        if (dimension === undefined) return undefined;
-        dimensions[i] = dimension;
-      }
+      const dimensions = decodeList(value, (d) => decodeStrings(d, DIMENSION_MEMBERS));
+      if (dimensions === undefined) return undefined;
       out.Dimensions = dimensions;
     } else if (typeof value === 'string') out[key] = value;
     else return undefined;
@@ -273,14 +270,7 @@ function decodeResult(item: Json): Record<string, unknown> | undefined {
 }
 
 function decodeMessages(value: Json): Record<string, unknown>[] | undefined {
-  if (!Array.isArray(value)) return undefined;
-  const out: Record<string, unknown>[] = [];
-  for (const m of value) {
-    const message = decodeStrings(m, MESSAGE_MEMBERS);
-    if (message === undefined) return undefined;
-    out.push(message);
-  }
-  return out;
+  return decodeList(value, (m) => decodeStrings(m, MESSAGE_MEMBERS));
 }
 const MESSAGE_MEMBERS = ['Code', 'Value'] as const;
 
