@@ -135,26 +135,7 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
  * shape (the SDK then decides).
  */
 export function decodeGetMetricDataOutput(bytes: Uint8Array): Record<string, unknown> | undefined {
-  const parsed = parseJson(bytes);
-  if (!isPlainRecord(parsed)) return undefined;
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(parsed)) {
-    const value = parsed[key]!;
-    if (value === null) continue;
-    if (key === 'MetricDataResults') {
-      const results = decodeList(value, decodeResult);
-      if (results === undefined) return undefined;
-      out.MetricDataResults = results;
-    } else if (key === 'NextToken') {
-      if (typeof value !== 'string') return undefined;
-      out.NextToken = value;
-    } else if (key === 'Messages') {
-      const messages = decodeMessages(value);
-      if (messages === undefined) return undefined;
-      out.Messages = messages;
-    }
-  }
-  return out;
+  return decodeOutput(bytes, GET_METRIC_DATA_OUTPUT);
 }
 
 /**
@@ -162,23 +143,37 @@ export function decodeGetMetricDataOutput(bytes: Uint8Array): Record<string, unk
  * members dropped), or undefined for anything not exactly the expected shape (the SDK then decides).
  */
 export function decodeListMetricsOutput(bytes: Uint8Array): Record<string, unknown> | undefined {
+  return decodeOutput(bytes, LIST_METRICS_OUTPUT);
+}
+
+/** Decoders of an output's members: the member's value, or undefined when it is not as expected. */
+type MemberDecoders = ReadonlyMap<string, (value: Json) => unknown>;
+
+const decodeString = (value: Json): string | undefined => (typeof value === 'string' ? value : undefined);
+
+// Maps, not object literals: a member named like an Object.prototype property must not find a decoder.
+const GET_METRIC_DATA_OUTPUT: MemberDecoders = new Map<string, (value: Json) => unknown>([
+  ['MetricDataResults', (value) => decodeList(value, decodeResult)],
+  ['NextToken', decodeString],
+  ['Messages', (value) => decodeMessages(value)],
+]);
+const LIST_METRICS_OUTPUT: MemberDecoders = new Map<string, (value: Json) => unknown>([
+  ['Metrics', (value) => decodeList(value, (item) => decodeStrings(item, METRIC_MEMBERS))],
+  ['NextToken', decodeString],
+  ['OwningAccounts', (value) => decodeList(value, decodeString)],
+]);
+
+function decodeOutput(bytes: Uint8Array, members: MemberDecoders): Record<string, unknown> | undefined {
   const parsed = parseJson(bytes);
   if (!isPlainRecord(parsed)) return undefined;
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(parsed)) {
     const value = parsed[key]!;
-    if (value === null) continue;
-    if (key === 'Metrics') {
-      const metrics = decodeList(value, (item) => decodeStrings(item, METRIC_MEMBERS));
-      if (metrics === undefined) return undefined;
-      out.Metrics = metrics;
-    } else if (key === 'NextToken') {
-      if (typeof value !== 'string') return undefined;
-      out.NextToken = value;
-    } else if (key === 'OwningAccounts') {
-      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) return undefined;
-      out.OwningAccounts = value;
-    }
+    const decode = members.get(key);
+    if (value === null || decode === undefined) continue;
+    const decoded = decode(value);
+    if (decoded === undefined) return undefined;
+    out[key] = decoded;
   }
   return out;
 }

@@ -232,6 +232,16 @@ describe('lean CloudWatch codec', () => {
     );
   });
 
+  test('members named like Object.prototype properties are dropped as unknown, not decoded', () => {
+    const text =
+      '{"Metrics":[],"constructor":1,"toString":"x","__proto__":{"NextToken":1},"hasOwnProperty":[]}';
+    assert.deepEqual(decodeListMetricsOutput(new TextEncoder().encode(text)), { Metrics: [] });
+    assert.deepEqual(
+      decodeGetMetricDataOutput(new TextEncoder().encode(text.replace('Metrics', 'MetricDataResults'))),
+      { MetricDataResults: [] },
+    );
+  });
+
   test('an unusual ListMetrics page is left to the SDK (returns undefined)', () => {
     for (const body of [
       { Metrics: {} },
