@@ -87,13 +87,13 @@ describe('CloudWatch engine against the emulator', () => {
           toMs,
         });
         const prefix = check === 'amazon_lambda' ? 'aws.lambda.' : 'aws.rekognition.';
-        const diff = diffPoints(
+        assert.ok(expected.size > 500, `a meaningful world (${expected.size} points)`);
+        assertEachPointOnce(
           expected,
           lines.filter((l) => l.metric.startsWith(prefix)),
           keys,
+          check,
         );
-        assert.ok(expected.size > 500, `a meaningful world (${expected.size} points)`);
-        assert.deepEqual(diff, { missing: [], unexpected: [], duplicated: [], wrongValue: [] }, check);
       }
     } finally {
       await s.close();
@@ -169,30 +169,17 @@ describe('CloudWatch engine against the emulator', () => {
         const end = T0 + run * 5 * MINUTE - 2 * MINUTE;
         const expected = window(end - 5 * MINUTE, end);
         assert.ok(expected.size >= 5 * series.length, 'five points per series');
-        assert.deepEqual(
-          diffPoints(
-            expected,
-            fresh.filter((l) => l.timestamp !== undefined),
-            keys,
-          ),
-          {
-            missing: [],
-            unexpected: [],
-            duplicated: [],
-            wrongValue: [],
-          },
+        assertEachPointOnce(
+          expected,
+          fresh.filter((l) => l.timestamp !== undefined),
+          keys,
         );
       }
       // Four runs asked each query once: the cost of 4 polls, not of 20.
       const perRun = (s.emulator.accounting.snapshot().metricsRequested - requestedAfterFirst) / 4;
       assert.equal(perRun, queries);
       const all = window(T0 - 3 * MINUTE, T0 + 20 * MINUTE - 2 * MINUTE);
-      assert.deepEqual(diffPoints(all, s.lines(), keys), {
-        missing: [],
-        unexpected: [],
-        duplicated: [],
-        wrongValue: [],
-      });
+      assertEachPointOnce(all, s.lines(), keys);
     } finally {
       await s.close();
     }
@@ -216,12 +203,7 @@ describe('CloudWatch engine against the emulator', () => {
       await s.settle();
       const world = s.emulator.world;
       const expected = rekognitionTruth(world, T0 - 3 * MINUTE, T0 + 11 * MINUTE - 2 * MINUTE);
-      assert.deepEqual(diffPoints(expected, s.lines(), ['operation', 'region']), {
-        missing: [],
-        unexpected: [],
-        duplicated: [],
-        wrongValue: [],
-      });
+      assertEachPointOnce(expected, s.lines(), ['operation', 'region']);
     } finally {
       await s.close();
     }
@@ -288,12 +270,7 @@ describe('CloudWatch engine against the emulator', () => {
         toMs: lastRunAt - 2 * MINUTE,
       });
       assert.ok(expected.size > 20, `a meaningful world (${expected.size} points)`);
-      assert.deepEqual(diffPoints(expected, s.lines(), ['functionname', 'region']), {
-        missing: [],
-        unexpected: [],
-        duplicated: [],
-        wrongValue: [],
-      });
+      assertEachPointOnce(expected, s.lines(), ['functionname', 'region']);
     } finally {
       await s.close();
     }
@@ -402,3 +379,17 @@ describe('advanceWatermark', () => {
     });
   });
 });
+
+/** Every expected point arrived once, with its value, and nothing else did. */
+function assertEachPointOnce(
+  expected: Parameters<typeof diffPoints>[0],
+  lines: Parameters<typeof diffPoints>[1],
+  keys: Parameters<typeof diffPoints>[2],
+  message?: string,
+): void {
+  assert.deepEqual(
+    diffPoints(expected, lines, keys),
+    { missing: [], unexpected: [], duplicated: [], wrongValue: [] },
+    message,
+  );
+}
