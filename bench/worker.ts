@@ -22,6 +22,7 @@ import { createSilentLogger } from '../core/log/logger.js';
 import { InstanceRunner } from '../core/runtime/instance-runner.js';
 import { SelfTelemetry } from '../core/runtime/self-telemetry.js';
 import { DogStatsdSink } from '../core/sink/dogstatsd-sink.js';
+import type { Delivery } from '../core/sink/delivery.js';
 import type { Sample } from '../core/sink/samples.js';
 import { emptySinkStats, type Sink, type SinkStats } from '../core/sink/sink.js';
 import { StatusRegistry } from '../core/status/status-registry.js';
@@ -139,13 +140,12 @@ class SwitchSink implements Sink {
       this.ages.record(this.clock.now() / 1000 - (sample.timestamp + 60));
     }
   }
-  submit(sample: Sample): void {
-    this.observe(sample);
-    this.target.submit(sample);
+  get maxLineBytes(): number {
+    return this.target.maxLineBytes;
   }
-  submitMany(samples: readonly Sample[]): void {
-    for (const s of samples) this.observe(s);
-    this.target.submitMany(samples);
+  submit(sample: Sample, delivery?: Delivery): void {
+    this.observe(sample);
+    this.target.submit(sample, delivery);
   }
   flush(): Promise<void> {
     return this.target.flush();

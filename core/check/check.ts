@@ -46,6 +46,12 @@ export interface InstanceInfo {
 
 export interface SubmitOptions {
   readonly tags?: readonly string[];
+  /**
+   * How many leading `tags` identify the series: these are never trimmed. The rest describe it
+   * (resource attributes, AWS tags) and are dropped, last first, when a line would not fit a datagram.
+   * Default: all of them identify it.
+   */
+  readonly identityTags?: number;
   /** Unix seconds. */
   readonly timestamp?: number;
 }
@@ -65,23 +71,36 @@ export interface ServiceCheckOptions {
   readonly timestamp?: number;
 }
 
+/** Samples a check can send. */
+export interface SampleEmitter {
+  gauge(metric: string, value: number, options?: SubmitOptions): void;
+  count(metric: string, value: number, options?: SubmitOptions): void;
+  event(title: string, text: string, options?: EventOptions): void;
+}
+
+/**
+ * Samples delivered as a whole: a source that keeps durable progress (a cursor) sends a batch through
+ * one group and commits the batch's cursor only when `settle` resolves.
+ */
+export interface DeliveryGroup extends SampleEmitter {
+  /**
+   * Called once, after the group's last sample. Resolves when every sample of the group was accepted
+   * by the transport (the Agent's socket); rejects naming why if any was not, e.g. the Agent was
+   * unreachable. Samples of other groups, instances or checks never affect it.
+   */
+  settle(): Promise<void>;
+}
+
 /**
  * What a check may do during a run. The runtime merges instance/global tags, applies `namespace`,
  * validates and normalises names and tags before anything reaches the sink. A check never sees a socket.
  */
-export interface CheckSubmitter {
-  gauge(metric: string, value: number, options?: SubmitOptions): void;
-  count(metric: string, value: number, options?: SubmitOptions): void;
-  event(title: string, text: string, options?: EventOptions): void;
+export interface CheckSubmitter extends SampleEmitter {
   serviceCheck(name: string, status: ServiceCheckStatus, options?: ServiceCheckOptions): void;
   /** Shown on the instance's status until the next run; also logged. */
   warning(message: string): void;
-  /**
-   * Resolves once everything submitted so far has left the process (sink flushed); rejects if the sink
-   * had to drop any of it. Checks that keep durable progress (the CloudWatch engine's watermarks)
-   * commit it only after this resolves.
-   */
-  flush(): Promise<void>;
+  /** Opens a group of samples that is delivered, or not, as a whole (see DeliveryGroup). */
+  openDelivery(): DeliveryGroup;
 }
 
 export interface CheckRunContext {

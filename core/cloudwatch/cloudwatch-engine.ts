@@ -6,7 +6,7 @@ import {
   type MetricDataQuery,
 } from '@aws-sdk/client-cloudwatch';
 import { GetResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api';
-import type { CheckRunContext, CheckSubmitter, InstanceInfo } from '../check/check.js';
+import type { CheckRunContext, InstanceInfo, SampleEmitter } from '../check/check.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log/logger.js';
 import { AwsCallStats, awsCallScope } from '../aws/aws-call-stats.js';
@@ -50,8 +50,8 @@ interface PlannedQuery {
   readonly statistic: string;
   /** Shared by every query with the same metric, statistic and scopes. */
   readonly rows: readonly MetricRow[];
-  /** Built once per plan; the same array object for every point (the runtime caches by identity). */
-  readonly tags: readonly string[];
+  /** Shared by every query of the series' resource; the same array for every point (see tagsOf). */
+  readonly tags: SeriesTags;
   /** False for reference queries (fetched for inspection, never emitted, no watermark). */
   readonly emitted: boolean;
   /** Its points go to the integration's inspectPoints. */
@@ -69,16 +69,23 @@ interface Batch {
 }
 const EMPTY_BATCH: Batch = { queries: [], progress: [] };
 const NO_ROWS: readonly MetricRow[] = Object.freeze([]);
-const NO_TAGS: readonly string[] = Object.freeze([]);
+
+/** A series' tags: the identifying ones (dimensions, region, account) first, then descriptive ones. */
+interface SeriesTags {
+  readonly tags: readonly string[];
+  /** How many leading tags identify the series: the runtime never trims those to fit a datagram. */
+  readonly identity: number;
+}
+const NO_SERIES_TAGS: SeriesTags = Object.freeze({ tags: Object.freeze([]), identity: 0 });
 
 interface RegionPlan<R> {
   readonly version: string;
   readonly queries: readonly PlannedQuery[];
   /** Tag lists by content (NUL-joined): the next plan shares them, so its queries can be the same. */
-  readonly tagLists: ReadonlyMap<string, readonly string[]>;
+  readonly tagLists: ReadonlyMap<string, SeriesTags>;
   readonly inventory: readonly {
     readonly values: Readonly<Record<string, number>>;
-    readonly tags: readonly string[];
+    readonly tags: SeriesTags;
   }[];
   readonly resources: R;
 }
@@ -220,6 +227,11 @@ export class CloudWatchEngine<R = unknown> {
               `${region}: ${result.failedBatches} GetMetricData batch(es) failed (${result.firstError})`,
             );
           }
+          if (result.undelivered > 0) {
+            failures.push(
+              `${region}: ${result.undelivered} batch(es) not delivered, fetched again next run (${result.firstDeliveryError})`,
+            );
+          }
         } catch (error) {
           failures.push(`${region}: ${describe(error)}`);
         }
@@ -273,12 +285,14 @@ export class CloudWatchEngine<R = unknown> {
     newestPeriodEnd: number;
     failedBatches: number;
     firstError?: string;
+    undelivered: number;
+    firstDeliveryError?: string;
   }> {
     const context = this.regionContext(region, accountId, run.signal);
     const plan = await this.plan(context);
     for (const item of plan.inventory) {
       for (const [metric, value] of Object.entries(item.values))
-        run.submit.gauge(metric, value, { tags: item.tags });
+        run.submit.gauge(metric, value, { tags: item.tags.tags, identityTags: item.tags.identity });
     }
 
     const periodMs = this.periodMs;
@@ -344,9 +358,11 @@ export class CloudWatchEngine<R = unknown> {
     let newestPeriodEnd = 0;
     let failedBatches = 0;
     let firstError: string | undefined;
+    let undelivered = 0;
+    let firstDeliveryError: string | undefined;
     const problemsSeen = new Set<string>();
 
-    // Emits a fetched batch; returns its delivery (flush, then its progress is recorded).
+    // Emits a fetched batch as one delivery; returns it settled, then its progress recorded.
     const emitBatch = (batch: Batch, fetched: FetchedBatch): Promise<void> | undefined => {
       if (fetched.unknownIds.length > 0) {
         context.warn(
@@ -355,6 +371,7 @@ export class CloudWatchEngine<R = unknown> {
       }
       const updates = new ProgressUpdates();
       const firstWindows = new ProgressUpdates();
+      const delivery = run.submit.openDelivery();
       crashPoint('before-emit');
       for (let i = 0; i < batch.queries.length; i++) {
         const query = batch.queries[i]!;
@@ -367,7 +384,7 @@ export class CloudWatchEngine<R = unknown> {
             context.warn(`${region} ${query.series.key} ${query.statistic}: ${problem}`);
           }
         }
-        const emittedNow = this.emitQuery(query, progress, result, run.submit, inspected);
+        const emittedNow = this.emitQuery(query, progress, result, delivery, inspected);
         datapoints += emittedNow.count;
         newestPeriodEnd = Math.max(newestPeriodEnd, emittedNow.newest + periodMs);
         if (query.emitted) {
@@ -388,15 +405,15 @@ export class CloudWatchEngine<R = unknown> {
       if (run.dryRun) return undefined;
       crashPoint('mid-emit');
       // Fetching goes on while the batch leaves the socket; its progress is recorded in the
-      // continuation of its own flush (nothing can interleave), at most MAX_UNFLUSHED_BATCHES behind.
-      return run.submit.flush().then(
+      // continuation of its own delivery (nothing can interleave), at most MAX_UNFLUSHED_BATCHES behind.
+      return delivery.settle().then(
         () => this.store.record(updates),
         (error: unknown) => {
           // Not recorded: the batch is fetched and sent again next run. New queries keep their
           // first window, or it would slide forward and its points would never be asked again.
           this.store.record(firstWindows);
-          failedBatches++;
-          firstError ??= describe(error);
+          undelivered++;
+          firstDeliveryError ??= describe(error);
         },
       );
     };
@@ -443,7 +460,12 @@ export class CloudWatchEngine<R = unknown> {
     await Promise.all(unflushed);
 
     if (this.integration.inspectPoints) this.integration.inspectPoints(inspected, plan.resources, context);
-    if (!run.dryRun && failedBatches === 0 && this.prunedFor.get(region) !== plan.version) {
+    if (
+      !run.dryRun &&
+      failedBatches === 0 &&
+      undelivered === 0 &&
+      this.prunedFor.get(region) !== plan.version
+    ) {
       // State of series no longer planned is dropped once per plan: an unchanged plan leaves nothing behind.
       this.prunedFor.set(region, plan.version);
       const keep = new Set<string>();
@@ -453,7 +475,15 @@ export class CloudWatchEngine<R = unknown> {
       }
       await this.store.retainOnly(keep, `${region}|`);
     }
-    return { datapoints, queries: planned.length, newestPeriodEnd, failedBatches, firstError };
+    return {
+      datapoints,
+      queries: planned.length,
+      newestPeriodEnd,
+      failedBatches,
+      firstError,
+      undelivered,
+      firstDeliveryError,
+    };
   }
 
   /**
@@ -464,7 +494,7 @@ export class CloudWatchEngine<R = unknown> {
     query: PlannedQuery,
     progress: QueryProgress,
     result: QueryResult,
-    submit: CheckSubmitter,
+    submit: SampleEmitter,
     inspected: EmittedPoint[],
   ): { count: number; newest: number; emitted: readonly number[] } {
     let emitted = progress.emitted;
@@ -488,7 +518,7 @@ export class CloudWatchEngine<R = unknown> {
         copied = true;
       }
       (emitted as number[]).push(t);
-      const options = { timestamp: t / 1000, tags: query.tags };
+      const options = { timestamp: t / 1000, tags: query.tags.tags, identityTags: query.tags.identity };
       for (const row of query.rows) {
         if (row.type === 'count') submit.count(row.metricName, value, options);
         else submit.gauge(row.metricName, value, options);
@@ -544,22 +574,22 @@ export class CloudWatchEngine<R = unknown> {
     // Every series of a resource gets the same tags: one array (and one copy of each tag) per distinct
     // list, shared by the plan's queries and, through identity caches, by the runtime's tag merging and
     // the sink's encoding. At 100,000 series that is a few thousand lists instead of 100,000.
-    const tagLists = new Map<string, readonly string[]>();
+    const tagLists = new Map<string, SeriesTags>();
     const tagStrings = new Map<string, string>();
     const previousTagLists = cached?.tagLists;
-    const tagsOf = (s: Series): readonly string[] => {
+    const tagsOf = (s: Series): SeriesTags => {
       const rule = this.scopeBySignature.get(dimensionSignature(s.dimensions.map((d) => d.Name)))!;
-      const tags = [
+      const identifying = [
         ...(rule.tags ? rule.tags(s) : s.dimensions.map((d) => `${d.Name.toLowerCase()}:${d.Value}`)),
         ...baseTags,
-        ...(this.integration.seriesTags?.(s, resources, context, awsTags) ?? []),
       ];
-      const content = tags.join('\u0000');
+      const tags = [...identifying, ...(this.integration.seriesTags?.(s, resources, context, awsTags) ?? [])];
+      const content = `${identifying.length}\u0000${tags.join('\u0000')}`;
       let shared = tagLists.get(content);
       if (shared === undefined && (shared = previousTagLists?.get(content)) !== undefined)
         tagLists.set(content, shared);
       if (shared === undefined) {
-        shared = tags.map((tag) => {
+        const list = tags.map((tag) => {
           let known = tagStrings.get(tag);
           if (known === undefined) {
             // A flat copy: tags are usually built by templates, ropes of two or three strings.
@@ -568,6 +598,7 @@ export class CloudWatchEngine<R = unknown> {
           }
           return known;
         });
+        shared = { tags: list, identity: identifying.length };
         tagLists.set(content, shared);
       }
       return shared;
@@ -607,7 +638,7 @@ export class CloudWatchEngine<R = unknown> {
       metric: () => Metric,
       statistic: string,
       rows: readonly MetricRow[],
-      tags: readonly string[],
+      tags: SeriesTags,
       emitted: boolean,
     ): void => {
       const inspected = inspects(s, statistic);
@@ -673,7 +704,7 @@ export class CloudWatchEngine<R = unknown> {
     }
     for (const ref of selection.reference ?? []) {
       if (++planned % PLAN_SLICE === 0) await yieldToEventLoop();
-      addQuery(ref.series, () => metricOf(ref.series), ref.statistic, NO_ROWS, NO_TAGS, false);
+      addQuery(ref.series, () => metricOf(ref.series), ref.statistic, NO_ROWS, NO_SERIES_TAGS, false);
     }
     const inventoryNames = new Set(
       this.integration.metrics

@@ -1,7 +1,14 @@
-import type { CheckSubmitter, EventOptions, ServiceCheckOptions, SubmitOptions } from '../check/check.js';
-import { normalizeMetricName, TagNormalizer } from '../check/normalize.js';
+import type {
+  CheckSubmitter,
+  DeliveryGroup,
+  EventOptions,
+  ServiceCheckOptions,
+  SubmitOptions,
+} from '../check/check.js';
+import { fitTags, normalizeMetricName, TagNormalizer } from '../check/normalize.js';
 import type { Logger } from '../log/logger.js';
-import type { MetricType, ServiceCheckStatus } from '../sink/samples.js';
+import { Delivery } from '../sink/delivery.js';
+import type { MetricType, NormalizedTags, ServiceCheckStatus } from '../sink/samples.js';
 import type { Sink } from '../sink/sink.js';
 
 export interface SubmitterOptions {
@@ -20,58 +27,83 @@ export interface SubmissionCounts {
   serviceChecks: number;
   /** Samples refused before the sink: non-finite values, names with nothing usable left. */
   rejected: number;
+  /** Metric samples sent with some tags trimmed so that the line fits a datagram. */
+  trimmed: number;
 }
 
 /**
+ * Room a metric line needs besides its tags: a name of at most 200 characters, `:`, a value of at most
+ * 24 characters, `|c` and `|T` + 10 digits. Tags get the rest of the datagram.
+ */
+const LINE_WITHOUT_TAGS_BYTES = 256;
+
+type Fitted = ReturnType<typeof fitTags>;
+type Merged = Parameters<typeof fitTags>[0];
+
+/**
  * The runtime's side of the check API: validates and normalises what a check submits, merges tags,
- * then hands well-formed samples to the sink. One per instance, reused across runs.
+ * trims tags that would not fit a datagram, then hands well-formed samples to the sink. One per
+ * instance, reused across runs.
  */
 export class InstanceSubmitter implements CheckSubmitter {
   private readonly metricTags: TagNormalizer;
   private readonly otherTags: TagNormalizer;
   private readonly names = new Map<string, string | undefined>();
   private readonly rejectedNames = new Set<string>();
-  counts: SubmissionCounts = { metricSamples: 0, events: 0, serviceChecks: 0, rejected: 0 };
-  warnings: string[] = [];
-  private droppedSeen = 0;
+  /** Per merged tag list, the list that fits the current tag budget. */
+  private readonly fitted = new WeakMap<Merged, { budget: number; fit: Fitted }>();
+  private tagBudget = Number.POSITIVE_INFINITY;
+  /** Series (distinct tag lists) trimmed this run, and the first of them described. */
+  private trimmedThisRun: { lists: WeakSet<Merged>; series: number; example?: string } = {
+    lists: new WeakSet(),
+    series: 0,
+  };
+  private trimLogged = false;
+  counts: SubmissionCounts = { metricSamples: 0, events: 0, serviceChecks: 0, rejected: 0, trimmed: 0 };
+  private runWarnings: string[] = [];
 
   constructor(
     private sink: Sink,
     private readonly options: SubmitterOptions,
   ) {
-    this.metricTags = new TagNormalizer(options.emptyHostname ? [...options.tags, 'host:'] : options.tags);
+    this.metricTags = new TagNormalizer(options.tags, { noHost: options.emptyHostname });
     this.otherTags = new TagNormalizer(options.tags);
+    this.beginRun(sink);
   }
 
   /** Starts a new run: counters and warnings reset; `sink` may differ (e.g. `dogwatch check`). */
   beginRun(sink: Sink): void {
     this.sink = sink;
-    this.counts = { metricSamples: 0, events: 0, serviceChecks: 0, rejected: 0 };
-    this.warnings = [];
-    this.droppedSeen = sink.stats().dropped;
+    this.counts = { metricSamples: 0, events: 0, serviceChecks: 0, rejected: 0, trimmed: 0 };
+    this.runWarnings = [];
+    this.trimmedThisRun = { lists: new WeakSet(), series: 0 };
+    this.tagBudget =
+      sink.maxLineBytes === undefined
+        ? Number.POSITIVE_INFINITY
+        : sink.maxLineBytes - LINE_WITHOUT_TAGS_BYTES;
+  }
+
+  /** The run's warnings: those raised, and one summing up trimmed tags. */
+  get warnings(): string[] {
+    const trimmed = this.trimmedThisRun;
+    if (trimmed.series === 0) return [...this.runWarnings];
+    const summary =
+      `tags trimmed on ${trimmed.series} series so that each line fits a ${this.tagBudget + LINE_WITHOUT_TAGS_BYTES}-byte ` +
+      `datagram (${trimmed.example}). Rule: AWS tags and resource attributes go first, then global and instance ` +
+      'tags; identifying tags never. Fix: fewer or shorter tags, or DogStatsD over UDS (8192-byte datagrams)';
+    return [...this.runWarnings, summary];
   }
 
   gauge(metric: string, value: number, options?: SubmitOptions): void {
-    this.metric('gauge', metric, value, options);
+    this.metric('gauge', metric, value, options, undefined);
   }
 
   count(metric: string, value: number, options?: SubmitOptions): void {
-    this.metric('count', metric, value, options);
+    this.metric('count', metric, value, options, undefined);
   }
 
   event(title: string, text: string, options: EventOptions = {}): void {
-    this.counts.events++;
-    this.sink.submit({
-      kind: 'event',
-      title,
-      text,
-      timestamp: options.timestamp,
-      aggregationKey: options.aggregationKey,
-      priority: options.priority,
-      alertType: options.alertType,
-      sourceTypeName: options.sourceTypeName,
-      tags: this.otherTags.merge(options.tags),
-    });
+    this.emitEvent(title, text, options, undefined);
   }
 
   serviceCheck(name: string, status: ServiceCheckStatus, options: ServiceCheckOptions = {}): void {
@@ -84,54 +116,112 @@ export class InstanceSubmitter implements CheckSubmitter {
       status,
       message: options.message,
       timestamp: options.timestamp,
-      tags: this.otherTags.merge(options.tags),
+      tags: this.otherTags.merge(options.tags).tags,
     });
   }
 
   warning(message: string): void {
-    this.warnings.push(message);
+    this.runWarnings.push(message);
     this.options.logger.warn(message);
   }
 
-  /**
-   * Rejects when the sink had to drop samples since the last flush (socket gone, queue full): the
-   * caller must then not record progress, so the points are fetched and sent again.
-   */
-  async flush(): Promise<void> {
-    await this.sink.flush();
-    const dropped = this.sink.stats().dropped;
-    if (dropped > this.droppedSeen) {
-      const lost = dropped - this.droppedSeen;
-      this.droppedSeen = dropped;
-      throw new Error(`the DogStatsD sink dropped ${lost} sample(s) (Agent socket unavailable?)`);
-    }
+  openDelivery(): DeliveryGroup {
+    const delivery = new Delivery();
+    return {
+      gauge: (metric, value, options) => this.metric('gauge', metric, value, options, delivery),
+      count: (metric, value, options) => this.metric('count', metric, value, options, delivery),
+      event: (title, text, options = {}) => this.emitEvent(title, text, options, delivery),
+      settle: () => delivery.settle(),
+    };
   }
 
-  private metric(type: MetricType, metric: string, value: number, options?: SubmitOptions): void {
+  private emitEvent(
+    title: string,
+    text: string,
+    options: EventOptions,
+    delivery: Delivery | undefined,
+  ): void {
+    this.counts.events++;
+    this.sink.submit(
+      {
+        kind: 'event',
+        title,
+        text,
+        timestamp: options.timestamp,
+        aggregationKey: options.aggregationKey,
+        priority: options.priority,
+        alertType: options.alertType,
+        sourceTypeName: options.sourceTypeName,
+        tags: this.otherTags.merge(options.tags).tags,
+      },
+      delivery,
+    );
+  }
+
+  private metric(
+    type: MetricType,
+    metric: string,
+    value: number,
+    options: SubmitOptions | undefined,
+    delivery: Delivery | undefined,
+  ): void {
     const name = this.metricName(metric);
-    if (name === undefined || !Number.isFinite(value)) {
-      // Never NaN or Infinity on the wire; say so once per name rather than once per point.
-      this.counts.rejected++;
-      const key = `${metric}|${Number.isFinite(value) ? 'name' : 'value'}`;
-      if (!this.rejectedNames.has(key)) {
-        this.rejectedNames.add(key);
-        this.options.logger.warn(
-          name === undefined
-            ? `metric name "${metric}" has no valid characters; dropped`
-            : `metric ${metric} submitted a non-finite value (${value}); dropped`,
-        );
-      }
+    const tags = name !== undefined && Number.isFinite(value) ? this.fit(options) : undefined;
+    if (name === undefined || tags === undefined) {
+      this.reject(metric, name === undefined ? 'name' : Number.isFinite(value) ? 'tags' : 'value', value);
       return;
     }
     this.counts.metricSamples++;
-    this.sink.submit({
-      kind: 'metric',
-      metric: name,
-      type,
-      value,
-      timestamp: options?.timestamp,
-      tags: this.metricTags.merge(options?.tags),
-    });
+    this.sink.submit(
+      { kind: 'metric', metric: name, type, value, timestamp: options?.timestamp, tags },
+      delivery,
+    );
+  }
+
+  /** The sample's merged tags, trimmed to the budget; undefined when its identifying tags alone do not fit. */
+  private fit(options: SubmitOptions | undefined): NormalizedTags | undefined {
+    const merged = this.metricTags.merge(options?.tags, options?.identityTags);
+    let entry = this.fitted.get(merged);
+    if (entry === undefined || entry.budget !== this.tagBudget) {
+      entry = { budget: this.tagBudget, fit: fitTags(merged, this.tagBudget) };
+      this.fitted.set(merged, entry);
+    }
+    const fit = entry.fit;
+    if (fit === undefined) return undefined;
+    if (fit.dropped.length > 0) {
+      this.counts.trimmed++;
+      this.noteTrimmed(merged, fit.dropped);
+    }
+    return fit.tags;
+  }
+
+  private noteTrimmed(merged: Merged, dropped: readonly string[]): void {
+    const run = this.trimmedThisRun;
+    if (run.lists.has(merged)) return;
+    run.lists.add(merged);
+    run.series++;
+    const identity = merged.tags.slice(0, Math.min(merged.identity, 2)).join(',');
+    const keys = dropped.map((t) => t.split(':')[0]).slice(0, 5);
+    run.example ??= `e.g. ${identity}: dropped ${dropped.length} tag(s) ${keys.join(', ')}${dropped.length > 5 ? ', …' : ''}`;
+    if (!this.trimLogged) {
+      this.trimLogged = true;
+      this.options.logger.warn(`tags trimmed to fit a datagram: ${run.example}`);
+    }
+  }
+
+  private reject(metric: string, what: 'name' | 'value' | 'tags', value: number): void {
+    // Never NaN or Infinity on the wire; say so once per name rather than once per point.
+    this.counts.rejected++;
+    const key = `${metric}|${what}`;
+    if (this.rejectedNames.has(key)) return;
+    this.rejectedNames.add(key);
+    const message =
+      what === 'name'
+        ? `metric name "${metric}" has no valid characters; dropped`
+        : what === 'value'
+          ? `metric ${metric} submitted a non-finite value (${value}); dropped`
+          : `metric ${metric}: its identifying tags alone are longer than a datagram allows; dropped`;
+    this.warning(message);
   }
 
   private metricName(metric: string): string | undefined {

@@ -1,3 +1,4 @@
+import { normalizeTags } from '../check/normalize.js';
 import type { Sink, SinkStats } from '../sink/sink.js';
 import type { RunOutcome } from './instance-runner.js';
 import type { SubmissionCounts } from './instance-submitter.js';
@@ -25,7 +26,14 @@ export class SelfTelemetry {
   }
 
   private send(metric: string, type: 'gauge' | 'count', value: number, tags: readonly string[]): void {
-    this.sink.submit({ kind: 'metric', metric: `dogwatch.${metric}`, type, value, tags });
+    if (!Number.isFinite(value)) return;
+    this.sink.submit({
+      kind: 'metric',
+      metric: `dogwatch.${metric}`,
+      type,
+      value,
+      tags: normalizeTags(tags),
+    });
   }
 
   run(instance: InstanceIdentity, outcome: RunOutcome, counts: SubmissionCounts): void {
@@ -36,6 +44,7 @@ export class SelfTelemetry {
     if (outcome.timedOut) this.send('check.run_timeouts', 'count', 1, tags);
     this.send('check.samples', 'count', counts.metricSamples, tags);
     if (counts.rejected > 0) this.send('check.rejected_samples', 'count', counts.rejected, tags);
+    if (counts.trimmed > 0) this.send('check.trimmed_samples', 'count', counts.trimmed, tags);
   }
 
   skippedRun(instance: InstanceIdentity): void {

@@ -1,3 +1,4 @@
+import type { Delivery } from './delivery.js';
 import { formatMetricValue } from './dogstatsd-format.js';
 import type { EventSample, MetricSample, Sample, ServiceCheckSample } from './samples.js';
 import { emptySinkStats, type Sink, type SinkStats } from './sink.js';
@@ -94,12 +95,17 @@ export function formatSampleJson(sample: Sample): string {
 }
 
 /**
- * Writes samples as lines to a stream, for `dogwatch check` and local runs. `flush` resolves once
- * the stream accepted everything written; `close` flushes and leaves the stream open.
+ * Writes samples as lines to a stream, for `dogwatch check` and local runs. Lines submitted in one
+ * synchronous stretch are written together on the next tick. A sample counts as delivered once the
+ * stream accepted its chunk. `flush` resolves once everything submitted was written; `close` flushes
+ * and leaves the stream open.
  */
 export class ConsoleSink implements Sink {
   private readonly counters: SinkStats = emptySinkStats();
   private readonly format: (sample: Sample) => string;
+  private chunk = '';
+  private chunkDeliveries: Delivery[] = [];
+  private chunkScheduled = false;
   /** Writes whose callback has not come back; flush waits for zero. */
   private writesInFlight = 0;
   private idleWaiters: Array<() => void> = [];
@@ -112,46 +118,55 @@ export class ConsoleSink implements Sink {
     this.format = options.format === 'json' ? formatSampleJson : formatSampleText;
   }
 
-  submit(sample: Sample): void {
-    this.submitMany([sample]);
-  }
-
-  submitMany(samples: readonly Sample[]): void {
-    let chunk = '';
-    for (const sample of samples) {
-      this.counters.samples++;
-      if (this.closed) {
-        this.counters.dropped++;
-        continue;
-      }
-      chunk += this.format(sample) + '\n';
+  submit(sample: Sample, delivery?: Delivery): void {
+    this.counters.samples++;
+    delivery?.expect();
+    if (this.closed) {
+      this.counters.dropped++;
+      delivery?.failed(1, 'the console output is closed');
+      return;
     }
-    if (chunk !== '') this.write(chunk);
+    this.chunk += this.format(sample) + '\n';
+    if (delivery) this.chunkDeliveries.push(delivery);
+    if (!this.chunkScheduled) {
+      this.chunkScheduled = true;
+      setImmediate(() => this.writeChunk());
+    }
   }
 
   flush(): Promise<void> {
+    this.writeChunk();
     if (this.writesInFlight === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   async close(): Promise<void> {
-    this.closed = true;
     await this.flush();
+    this.closed = true;
   }
 
   stats(): SinkStats {
     return { ...this.counters };
   }
 
-  private write(chunk: string): void {
+  private writeChunk(): void {
+    this.chunkScheduled = false;
+    const chunk = this.chunk;
+    const deliveries = this.chunkDeliveries;
+    if (chunk === '') return;
+    this.chunk = '';
+    this.chunkDeliveries = [];
     const bytes = Buffer.byteLength(chunk);
     this.writesInFlight++;
     const done = (error?: Error | null): void => {
-      if (error) this.counters.sendErrors++;
-      else {
+      if (error) {
+        this.counters.sendErrors++;
+        for (const d of deliveries) d.failed(1, `console write failed: ${error.message}`);
+      } else {
         this.counters.datagrams++;
         this.counters.bytes += bytes;
         this.counters.maxDatagramBytes = Math.max(this.counters.maxDatagramBytes, bytes);
+        for (const d of deliveries) d.delivered(1);
       }
       if (--this.writesInFlight === 0) {
         const waiters = this.idleWaiters;

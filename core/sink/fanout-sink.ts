@@ -1,5 +1,6 @@
+import type { Delivery } from './delivery.js';
 import type { Sample } from './samples.js';
-import type { Sink, SinkStats } from './sink.js';
+import type { Sink, SinkHealth, SinkStats } from './sink.js';
 
 /**
  * Hands every sample to several sinks (e.g. DogStatsD plus a console echo). `stats` reports the
@@ -12,14 +13,16 @@ export class FanoutSink implements Sink {
 
   constructor(private readonly sinks: readonly Sink[]) {}
 
-  submit(sample: Sample): void {
-    this.samples++;
-    for (const sink of this.sinks) sink.submit(sample);
+  /** The shortest line every sink can carry. */
+  get maxLineBytes(): number | undefined {
+    const limits = this.sinks.map((sink) => sink.maxLineBytes).filter((n): n is number => n !== undefined);
+    return limits.length > 0 ? Math.min(...limits) : undefined;
   }
 
-  submitMany(samples: readonly Sample[]): void {
-    this.samples += samples.length;
-    for (const sink of this.sinks) sink.submitMany(samples);
+  /** A sample is delivered when every sink delivered it (each reports to the delivery on its own). */
+  submit(sample: Sample, delivery?: Delivery): void {
+    this.samples++;
+    for (const sink of this.sinks) sink.submit(sample, delivery);
   }
 
   async flush(): Promise<void> {
@@ -29,6 +32,11 @@ export class FanoutSink implements Sink {
   close(): Promise<void> {
     this.closePromise ??= Promise.all(this.sinks.map((sink) => sink.close())).then(() => undefined);
     return this.closePromise;
+  }
+
+  health(): SinkHealth {
+    const sick = this.sinks.map((sink) => sink.health?.()).find((h) => h !== undefined && !h.reachable);
+    return sick ?? { reachable: true };
   }
 
   stats(): SinkStats {

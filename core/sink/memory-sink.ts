@@ -1,3 +1,4 @@
+import type { Delivery } from './delivery.js';
 import type { EventSample, MetricSample, Sample, ServiceCheckSample } from './samples.js';
 import { emptySinkStats, type Sink, type SinkStats } from './sink.js';
 
@@ -11,17 +12,16 @@ export class MemorySink implements Sink {
   private readonly counters: SinkStats = emptySinkStats();
   private closed = false;
 
-  submit(sample: Sample): void {
+  submit(sample: Sample, delivery?: Delivery): void {
     this.counters.samples++;
+    delivery?.expect();
     if (this.closed) {
       this.counters.dropped++;
+      delivery?.failed(1, 'the sink is closed');
       return;
     }
     this.samples.push(sample);
-  }
-
-  submitMany(samples: readonly Sample[]): void {
-    for (const sample of samples) this.submit(sample);
+    delivery?.delivered();
   }
 
   flush(): Promise<void> {

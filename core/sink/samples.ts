@@ -4,6 +4,12 @@
  */
 export type MetricType = 'gauge' | 'count';
 
+/**
+ * Tags that went through the runtime's one normaliser (core/check/normalize.ts): only it makes them,
+ * so no tag from any source (configuration, environment, AWS, self-metrics) reaches a sink raw.
+ */
+export type NormalizedTags = readonly string[] & { readonly __normalizedTags: true };
+
 export interface MetricSample {
   readonly kind: 'metric';
   readonly metric: string;
@@ -11,7 +17,7 @@ export interface MetricSample {
   readonly value: number;
   /** Unix seconds (DogStatsD `|T`). Absent: the Agent stamps it on receipt. */
   readonly timestamp?: number;
-  readonly tags: readonly string[];
+  readonly tags: NormalizedTags;
 }
 
 export type AlertType = 'info' | 'warning' | 'error' | 'success';
@@ -26,7 +32,7 @@ export interface EventSample {
   readonly priority?: 'normal' | 'low';
   readonly sourceTypeName?: string;
   readonly alertType?: AlertType;
-  readonly tags: readonly string[];
+  readonly tags: NormalizedTags;
 }
 
 /** DogStatsD service check status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. */
@@ -40,7 +46,7 @@ export interface ServiceCheckSample {
   readonly timestamp?: number;
   readonly hostname?: string;
   readonly message?: string;
-  readonly tags: readonly string[];
+  readonly tags: NormalizedTags;
 }
 
 export type Sample = MetricSample | EventSample | ServiceCheckSample;

@@ -15,7 +15,7 @@ import {
   startEmulatedCollection,
   T0,
 } from '../support/emulated-collection.js';
-import { diffPoints, expectedPoints, metricTable } from '../support/world-truth.js';
+import { assertEachPointOnce, diffPoints, expectedPoints, metricTable } from '../support/world-truth.js';
 
 before(() => useEmulatorCredentials());
 
@@ -251,7 +251,7 @@ describe('CloudWatch engine against the emulator', () => {
       assert.ok(stayed.length > 0 && changed.length > 0);
       assert.equal(stayed.filter((q) => !before.has(q)).length, 0, 'an unchanged query was planned again');
       assert.equal(changed.filter((q) => before.has(q)).length, 0, 'a retagged query kept its old tags');
-      for (const q of changed) assert.ok(q.tags.includes('team:moved'), q.tags.join(','));
+      for (const q of changed) assert.ok(q.tags.tags.includes('team:moved'), q.tags.tags.join(','));
       const ids = rebuilt.queries.map((q) => q.request.Id);
       assert.equal(new Set(ids).size, ids.length, 'GetMetricData query Ids unique within the plan');
       // Kept and new queries alike collect every point once, across the rebuild.
@@ -346,7 +346,7 @@ interface PlannedView {
   readonly id: string;
   readonly emitted: boolean;
   readonly series: { readonly dimensions: readonly { Name: string; Value: string }[] };
-  readonly tags: readonly string[];
+  readonly tags: { readonly tags: readonly string[] };
   readonly request: { readonly Id?: string };
 }
 
@@ -381,15 +381,3 @@ describe('advanceWatermark', () => {
 });
 
 /** Every expected point arrived once, with its value, and nothing else did. */
-function assertEachPointOnce(
-  expected: Parameters<typeof diffPoints>[0],
-  lines: Parameters<typeof diffPoints>[1],
-  keys: Parameters<typeof diffPoints>[2],
-  message?: string,
-): void {
-  assert.deepEqual(
-    diffPoints(expected, lines, keys),
-    { missing: [], unexpected: [], duplicated: [], wrongValue: [] },
-    message,
-  );
-}

@@ -139,6 +139,13 @@ export interface WorldOptions {
   edgeReplicaRegions?: string[];
   /** Ordinary Lambda functions per account and region. Default 4. */
   functions?: number;
+  /** Names of the ordinary functions instead of generated ones (then `functions` is ignored). */
+  functionNames?: readonly string[];
+  /**
+   * Pads every function's AWS tags to this many, with long keys and values (a tag-heavy account; AWS
+   * allows 50 tags of up to 128 + 256 characters). Default: the generated two or three tags.
+   */
+  awsTagsPerFunction?: number;
   /** Lambda@Edge masters per account (in us-east-1). Default 1. */
   edgeFunctions?: number;
   /** Add `my.func`, a normal function whose name has a dot, to us-east-1 of each account. Default true. */
@@ -455,8 +462,11 @@ export class World {
 
   private buildRegion(account: string, region: string, options: WorldOptions, rng: SeededRandom): void {
     const idx = this.regionIndex(account, region);
-    const count = options.functions ?? 4;
-    const names: { name: string; edge: boolean }[] = [];
+    const count = options.functionNames ? 0 : (options.functions ?? 4);
+    const names: { name: string; edge: boolean }[] = (options.functionNames ?? []).map((name) => ({
+      name,
+      edge: false,
+    }));
     for (let i = 0; i < count; i++)
       names.push({
         name: `${WORDS[i % WORDS.length]}-${ROLES[Math.floor(i / WORDS.length) % ROLES.length]}${i >= 60 ? `-${i}` : ''}`,
@@ -468,7 +478,7 @@ export class World {
         names.push({ name: i === 0 ? 'edge-auth' : `edge-auth-${i}`, edge: true });
     }
     names.forEach(({ name, edge }, i) => {
-      const fn = this.buildFunction(account, region, name, edge, i, rng);
+      const fn = this.buildFunction(account, region, name, edge, i, rng, options.awsTagsPerFunction);
       idx.functions.push(fn);
       this.functionsByArn.set(fn.arn, fn);
       this.addFunctionSeries(idx, fn);
@@ -526,6 +536,7 @@ export class World {
     edge: boolean,
     i: number,
     rng: SeededRandom,
+    padTagsTo = 0,
   ): LambdaFunction {
     const arn = `arn:aws:lambda:${region}:${account}:function:${name}`;
     // Features rotate by index so even a handful of functions covers every metric of the contract.
@@ -544,6 +555,9 @@ export class World {
     }
     const tags: Record<string, string> = { team: rng.pick(TEAMS), env: rng.chance(0.7) ? 'prod' : 'staging' };
     if (rng.chance(0.5)) tags['service'] = name.split(/[-.]/)[0] ?? name;
+    // Deterministic padding (no RNG draw), so the rest of the world is the same with or without it.
+    for (let n = 0; Object.keys(tags).length < padTagsTo; n++)
+      tags[`cost-allocation-${String(n).padStart(2, '0')}`] = `${name}-${n}-`.padEnd(180, 'x');
     return {
       account,
       region,

@@ -51,7 +51,7 @@ export class CollectionHarness {
       stateDir: settings.stateDir,
       cloudWatch: this.options.cloudWatch ?? { client: { maxAttempts: 4 } },
     });
-    this.container.bind(SelfTelemetryToken).toConstantValue(new SelfTelemetry(sink, []));
+    this.container.bind(SelfTelemetryToken).toConstantValue(new SelfTelemetry(sink, settings.tags));
     const { instances, problems } = await loadConfd({
       confdDir: settings.confdPath,
       definitions: checkDefinitions(this.container),
@@ -66,7 +66,7 @@ export class CollectionHarness {
           sink,
           status: this.status,
           logger: createSilentLogger(),
-          globalTags: [],
+          globalTags: settings.tags,
           runTimeoutMs: 60_000,
         }),
     );
@@ -77,6 +77,11 @@ export class CollectionHarness {
     const outcomes: RunOutcome[] = [];
     for (const runner of this.runners) outcomes.push(await runner.run());
     return outcomes;
+  }
+
+  /** One run of every instance, all at once, as the daemon's schedules overlap them. */
+  runAllConcurrently(): Promise<RunOutcome[]> {
+    return Promise.all(this.runners.map((runner) => runner.run()));
   }
 
   async restart(): Promise<void> {

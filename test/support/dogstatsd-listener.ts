@@ -113,20 +113,47 @@ class DatagramRecorder {
   }
 }
 
-/** A UDP listener on 127.0.0.1 and a random port, with the OS-default receive buffer. */
-export async function startUdpListener(options: ListenerOptions = {}): Promise<UdpListener> {
-  const recorder = new DatagramRecorder(options.maxDatagramBytes ?? UDP_MAX_DATAGRAM_BYTES);
+export interface UdpListenerOptions extends ListenerOptions {
+  /** Bind this port (0 or absent: a random free one). */
+  readonly port?: number;
+}
+
+export interface RestartableUdpListener extends UdpListener {
+  /**
+   * The Agent goes away: datagrams that already arrived are still read, new ones are refused with ICMP
+   * port unreachable (the socket is connected to another peer, which a closed port also answers), then
+   * the socket is closed. Nothing is lost inside the listener, so every loss a test sees is the sender's.
+   */
+  goDown(): Promise<void>;
+  /** The Agent is back on the same port. */
+  comeBack(): Promise<void>;
+}
+
+async function bindUdp(port: number, recorder: DatagramRecorder): Promise<dgram.Socket> {
   const socket = dgram.createSocket('udp4');
   socket.on('message', (message) => recorder.record(message));
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
-    socket.bind(0, '127.0.0.1', () => {
+    socket.bind(port, '127.0.0.1', () => {
       socket.off('error', reject);
       resolve();
     });
   });
+  return socket;
+}
+
+/** A UDP listener on 127.0.0.1 (a random port unless given), with the OS-default receive buffer. */
+export async function startUdpListener(options: UdpListenerOptions = {}): Promise<RestartableUdpListener> {
+  const recorder = new DatagramRecorder(options.maxDatagramBytes ?? UDP_MAX_DATAGRAM_BYTES);
+  let socket: dgram.Socket | undefined = await bindUdp(options.port ?? 0, recorder);
   const { address, port } = socket.address();
-  let closed = false;
+  const closeSocket = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const open = socket;
+      socket = undefined;
+      if (!open) return resolve();
+      open.close(() => resolve());
+    });
   return {
     address,
     port,
@@ -134,15 +161,22 @@ export async function startUdpListener(options: ListenerOptions = {}): Promise<U
     lines: () => recorder.lines(),
     waitFor: (condition, timeoutMs) => recorder.waitFor(condition, timeoutMs),
     clear: () => recorder.clear(),
-    close: () =>
-      recorder.close(
-        () =>
-          new Promise<void>((resolve) => {
-            if (closed) return resolve();
-            closed = true;
-            socket.close(() => resolve());
-          }),
-      ),
+    async goDown() {
+      const open = socket;
+      if (!open) return;
+      // A peer nobody uses: from now on the kernel refuses the sender's datagrams.
+      await new Promise<void>((resolve) => open.connect(9, '127.0.0.2', () => resolve()));
+      let count = -1;
+      while (recorder.datagrams.length !== count) {
+        count = recorder.datagrams.length;
+        await new Promise((r) => setTimeout(r, 30));
+      }
+      await closeSocket();
+    },
+    async comeBack() {
+      if (!socket) socket = await bindUdp(port, recorder);
+    },
+    close: () => recorder.close(closeSocket),
   };
 }
 

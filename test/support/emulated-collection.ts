@@ -15,7 +15,9 @@ import {
 } from '../emulator/index.js';
 import { CollectionHarness } from './collection-harness.js';
 import { sinkFor, TempWorkspace, testSettings } from './daemon-harness.js';
-import { startUdpListener, type UdpListener } from './dogstatsd-listener.js';
+import { startUdpListener, type RestartableUdpListener } from './dogstatsd-listener.js';
+import { createSilentLogger } from '../../core/log/logger.js';
+import { DogStatsdSink, type DogStatsdSinkTuning } from '../../core/sink/dogstatsd-sink.js';
 import { expectedPoints, metricTable, parseMetricLine, type ParsedMetricLine } from './world-truth.js';
 
 export const MINUTE = 60_000;
@@ -75,7 +77,7 @@ export interface EmulatedCollection {
   readonly clock: ManualClock;
   readonly emulator: AwsEmulator;
   readonly endpoint: string;
-  readonly listener: UdpListener;
+  readonly listener: RestartableUdpListener;
   readonly harness: CollectionHarness;
   readonly workspace: TempWorkspace;
   /** Every metric line received so far, parsed. */
@@ -91,6 +93,10 @@ export async function startEmulatedCollection(options: {
   confs: Record<string, string>;
   emulator?: Omit<AwsEmulatorOptions, 'clock' | 'world'>;
   cloudWatch?: CloudWatchModuleOptions;
+  /** Sink tuning (short flush timeouts for outage tests); default the daemon's. */
+  sink?: Omit<Partial<DogStatsdSinkTuning>, 'logger'>;
+  /** Daemon settings from the environment (DD_ENV, DD_TAGS …). */
+  env?: Record<string, string>;
 }): Promise<EmulatedCollection> {
   const clock = new ManualClock(T0);
   const emulator = new AwsEmulator({ ...options.emulator, clock, world: options.world });
@@ -100,11 +106,17 @@ export async function startEmulatedCollection(options: {
   for (const [check, body] of Object.entries(options.confs)) {
     workspace.writeConf(check, `instances:\n  - endpoint_url: ${endpoint}\n${body}`);
   }
-  const settings = testSettings(workspace, { DD_DOGSTATSD_URL: `udp://127.0.0.1:${listener.port}` });
+  const settings = testSettings(workspace, {
+    ...options.env,
+    DD_DOGSTATSD_URL: `udp://127.0.0.1:${listener.port}`,
+  });
+  const sink = options.sink
+    ? new DogStatsdSink({ ...settings.dogstatsd, logger: createSilentLogger(), ...options.sink })
+    : sinkFor(settings);
   const harness = new CollectionHarness({
     settings,
     clock,
-    sink: sinkFor(settings),
+    sink,
     cloudWatch: options.cloudWatch,
   });
   await harness.start();

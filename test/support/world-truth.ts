@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseMetricTable, type MetricRow } from '../../core/cloudwatch/metric-table.js';
@@ -105,4 +106,18 @@ export function diffPoints(
   }
   const missing = [...expected.keys()].filter((k) => !seen.has(k));
   return { missing, unexpected, duplicated, wrongValue };
+}
+
+/** Asserts that the lines hold every expected point exactly once, with its value, and nothing else. */
+export function assertEachPointOnce(
+  expected: ReadonlyMap<string, number>,
+  lines: readonly ParsedMetricLine[],
+  identityKeys: readonly string[],
+  message?: string,
+): void {
+  assert.deepEqual(
+    diffPoints(expected, lines, identityKeys),
+    { missing: [], unexpected: [], duplicated: [], wrongValue: [] },
+    message,
+  );
 }

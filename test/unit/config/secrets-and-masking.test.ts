@@ -66,13 +66,14 @@ test('backend failures reject with SecretBackendError and never quote its output
     await writeFile(path, `#!${process.execPath}\n${body}\n`, { mode: 0o755 });
     return path;
   };
-  const cases: Array<[string, string, RegExp]> = [
-    ['garbage.mjs', `process.stdout.write('${CANARY} not json');`, /did not print valid JSON/],
-    ['exit.mjs', `process.stdout.write('${CANARY}'); process.exit(3);`, /exited with code 3/],
-    ['slow.mjs', 'setTimeout(() => {}, 60000);', /timed out after 0.3s/],
+  // Only the slow backend meets the timeout: the others get one no loaded machine reaches.
+  const cases: Array<[string, string, RegExp, number]> = [
+    ['garbage.mjs', `process.stdout.write('${CANARY} not json');`, /did not print valid JSON/, 30],
+    ['exit.mjs', `process.stdout.write('${CANARY}'); process.exit(3);`, /exited with code 3/, 30],
+    ['slow.mjs', 'setTimeout(() => {}, 60000);', /timed out after 0.3s/, 0.3],
   ];
-  for (const [name, body, expected] of cases) {
-    const resolver = new CommandSecretResolver({ command: await script(name, body), timeoutSeconds: 0.3 });
+  for (const [name, body, expected, timeoutSeconds] of cases) {
+    const resolver = new CommandSecretResolver({ command: await script(name, body), timeoutSeconds });
     await assert.rejects(resolver.resolve(['h']), (error: unknown) => {
       assert.ok(error instanceof SecretBackendError);
       assert.match(error.message, expected);

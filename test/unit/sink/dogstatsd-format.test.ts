@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { normalizeTags } from '../../../core/check/normalize.js';
 import { describe, it } from 'node:test';
 import {
   encodeEvent,
@@ -62,7 +63,7 @@ describe('encodeMetric', () => {
       type: 'count',
       value: 3,
       timestamp: T,
-      tags,
+      tags: normalizeTags(tags),
     });
     assert.equal(line, 'aws.lambda.invocations:3|c|#functionname:f1,region:us-east-1|T1764028800');
     assertValidLine(line);
@@ -74,7 +75,7 @@ describe('encodeMetric', () => {
       metric: 'aws.lambda.duration',
       type: 'gauge',
       value: 12.5,
-      tags: [],
+      tags: normalizeTags([]),
     });
     assert.equal(line, 'aws.lambda.duration:12.5|g');
     assertValidLine(line);
@@ -87,7 +88,7 @@ describe('encodeMetric', () => {
       type: 'gauge',
       value: 1e-7,
       timestamp: T + 0.9,
-      tags: ['x:y'],
+      tags: normalizeTags(['x:y']),
     });
     assert.equal(line, 'a.b:0.0000001|g|#x:y|T1764028800');
     assertValidLine(line);
@@ -95,11 +96,24 @@ describe('encodeMetric', () => {
 
   it('returns undefined for a non-finite value or timestamp', () => {
     assert.equal(
-      encodeMetric({ kind: 'metric', metric: 'a', type: 'gauge', value: Number.NaN, tags: [] }),
+      encodeMetric({
+        kind: 'metric',
+        metric: 'a',
+        type: 'gauge',
+        value: Number.NaN,
+        tags: normalizeTags([]),
+      }),
       undefined,
     );
     assert.equal(
-      encodeMetric({ kind: 'metric', metric: 'a', type: 'gauge', value: 1, timestamp: Number.NaN, tags: [] }),
+      encodeMetric({
+        kind: 'metric',
+        metric: 'a',
+        type: 'gauge',
+        value: 1,
+        timestamp: Number.NaN,
+        tags: normalizeTags([]),
+      }),
       undefined,
     );
   });
@@ -115,7 +129,7 @@ describe('encodeEvent', () => {
   it('counts UTF-8 bytes of the escaped title and text (Korean, emoji, newline)', () => {
     const title = '배포 완료 🚀';
     const text = '람다 함수\n업데이트됨 ✅';
-    const line = encodeEvent({ kind: 'event', title, text, tags: ['env:prod'] });
+    const line = encodeEvent({ kind: 'event', title, text, tags: normalizeTags(['env:prod']) });
     const escapedText = '람다 함수\\n업데이트됨 ✅';
     // 18 = 배포(6) + ' ' + 완료(6) + ' ' + 🚀(4); 34 = 람다(6) ' ' 함수(6) '\\n'(2) 업데이트됨(15) ' ' ✅(3).
     assert.equal(line, `_e{18,34}:${title}|${escapedText}|#env:prod`);
@@ -135,14 +149,17 @@ describe('encodeEvent', () => {
       priority: 'low',
       sourceTypeName: 'amazon_lambda',
       alertType: 'warning',
-      tags: ['a:b'],
+      tags: normalizeTags(['a:b']),
     });
     assert.equal(line, '_e{1,3}:T|a|b|d:1764028800|h:h1|k:k_1|p:low|s:amazon_lambda|t:warning|#a:b');
     assertValidLine(line);
   });
 
   it('turns \\r\\n into a single escaped newline', () => {
-    assert.equal(encodeEvent({ kind: 'event', title: 'a\r\nb', text: '', tags: [] }), '_e{4,0}:a\\nb|');
+    assert.equal(
+      encodeEvent({ kind: 'event', title: 'a\r\nb', text: '', tags: normalizeTags([]) }),
+      '_e{4,0}:a\\nb|',
+    );
   });
 });
 
@@ -155,7 +172,7 @@ describe('encodeServiceCheck', () => {
       timestamp: T,
       hostname: '',
       message: 'AccessDenied | lambda:ListFunctions\nsee IAM',
-      tags: ['region:us-east-1'],
+      tags: normalizeTags(['region:us-east-1']),
     });
     assert.equal(
       line,
@@ -165,14 +182,22 @@ describe('encodeServiceCheck', () => {
   });
 
   it('minimal form', () => {
-    const line = encodeServiceCheck({ kind: 'service_check', name: 'x.can_connect', status: 0, tags: [] });
+    const line = encodeServiceCheck({
+      kind: 'service_check',
+      name: 'x.can_connect',
+      status: 0,
+      tags: normalizeTags([]),
+    });
     assert.equal(line, '_sc|x.can_connect|0');
     assertValidLine(line);
   });
 
   it('refuses a status outside 0..3', () => {
     const status = 4 as unknown as ServiceCheckStatus;
-    assert.equal(encodeServiceCheck({ kind: 'service_check', name: 'x', status, tags: [] }), undefined);
+    assert.equal(
+      encodeServiceCheck({ kind: 'service_check', name: 'x', status, tags: normalizeTags([]) }),
+      undefined,
+    );
   });
 
   it('escapeServiceCheckMessage', () => {
@@ -182,8 +207,17 @@ describe('encodeServiceCheck', () => {
 
 describe('encodeSample', () => {
   it('dispatches on kind', () => {
-    assert.equal(encodeSample({ kind: 'metric', metric: 'a', type: 'gauge', value: 1, tags: [] }), 'a:1|g');
-    assert.equal(encodeSample({ kind: 'service_check', name: 'a', status: 3, tags: [] }), '_sc|a|3');
-    assert.equal(encodeSample({ kind: 'event', title: 'a', text: 'b', tags: [] }), '_e{1,1}:a|b');
+    assert.equal(
+      encodeSample({ kind: 'metric', metric: 'a', type: 'gauge', value: 1, tags: normalizeTags([]) }),
+      'a:1|g',
+    );
+    assert.equal(
+      encodeSample({ kind: 'service_check', name: 'a', status: 3, tags: normalizeTags([]) }),
+      '_sc|a|3',
+    );
+    assert.equal(
+      encodeSample({ kind: 'event', title: 'a', text: 'b', tags: normalizeTags([]) }),
+      '_e{1,1}:a|b',
+    );
   });
 });

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { normalizeTags } from '../../../core/check/normalize.js';
 import { fork } from 'node:child_process';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { createSilentLogger } from '../../../core/log/logger.js';
+import { Delivery, DeliveryError } from '../../../core/sink/delivery.js';
 import { DogStatsdSink } from '../../../core/sink/dogstatsd-sink.js';
 import type { MetricSample, Sample } from '../../../core/sink/samples.js';
 import { startUdpListener, type UdpListener } from '../../support/dogstatsd-listener.js';
@@ -21,7 +23,7 @@ function metric(i: number, tags: readonly string[] = ['functionname:f1', 'region
     type: 'count',
     value: i,
     timestamp: T + i,
-    tags,
+    tags: normalizeTags(tags),
   };
 }
 
@@ -59,14 +61,14 @@ describe('DogStatsdSink over UDP', () => {
       type: 'gauge',
       value: 0.25,
       timestamp: T,
-      tags: [],
+      tags: normalizeTags([]),
     });
     sink.submit({
       kind: 'service_check',
       name: 'aws.lambda.can_connect',
       status: 0,
       timestamp: T,
-      tags: ['region:us-east-1'],
+      tags: normalizeTags(['region:us-east-1']),
     });
     await sink.flush();
     await listener.waitFor(3);
@@ -97,8 +99,14 @@ describe('DogStatsdSink over UDP', () => {
     for (let i = 0; i < 2000; i++)
       samples.push(metric(i, [`functionname:fn-${String(i % 37)}`, 'region:eu-west-1']));
     const hugeTags = Array.from({ length: 200 }, (_, i) => `tag${String(i)}:value`);
-    samples.push({ kind: 'metric', metric: 'too.big', type: 'gauge', value: 1, tags: hugeTags });
-    sink.submitMany(samples);
+    samples.push({
+      kind: 'metric',
+      metric: 'too.big',
+      type: 'gauge',
+      value: 1,
+      tags: normalizeTags(hugeTags),
+    });
+    for (const sample of samples) sink.submit(sample);
     await sink.flush();
     await listener.waitFor(2000);
     const stats = sink.stats();
@@ -125,7 +133,7 @@ describe('DogStatsdSink over UDP', () => {
       text: '람다 함수\n업데이트됨 ✅',
       timestamp: T,
       alertType: 'success',
-      tags: ['env:prod'],
+      tags: normalizeTags(['env:prod']),
     });
     await sink.flush();
     await listener.waitFor(1);
@@ -138,22 +146,103 @@ describe('DogStatsdSink over UDP', () => {
     await sink.close();
   });
 
-  it('sends to an unreachable port without throwing; close twice is fine', async () => {
+  it('an Agent that refuses (closed port): the delivery fails with the reason, health says so, nothing throws', async () => {
     const probe = dgram.createSocket('udp4');
     probe.bind(0, '127.0.0.1');
     await once(probe, 'listening');
     const port = probe.address().port;
     probe.close();
-    const sink = new DogStatsdSink({ transport: 'udp', host: '127.0.0.1', port, logger });
-    for (let i = 0; i < 50; i++) sink.submit(metric(i));
-    await sink.flush();
-    sink.submit(metric(99));
-    await sink.flush();
-    assert.equal(sink.stats().samples, 51);
+    const sink = new DogStatsdSink({
+      transport: 'udp',
+      host: '127.0.0.1',
+      port,
+      logger,
+      flushTimeoutMs: 200,
+      reconnectInitialDelayMs: 20,
+      reconnectMaxDelayMs: 40,
+    });
+    const delivery = new Delivery();
+    for (let i = 0; i < 50; i++) sink.submit(metric(i), delivery);
+    await assert.rejects(delivery.settle(), (error: Error) => {
+      assert.ok(error instanceof DeliveryError);
+      assert.match(
+        error.message,
+        /50 sample\(s\) not delivered: the Datadog Agent at udp:\/\/127\.0\.0\.1:\d+ is unreachable \(ECONNREFUSED\)/,
+      );
+      return true;
+    });
+    assert.equal(sink.health().reachable, false);
+    assert.match(sink.health().problem ?? '', /ECONNREFUSED/);
+    assert.equal(sink.stats().dropped, 50);
     await sink.close();
     await sink.close();
     sink.submit(metric(100));
-    assert.equal(sink.stats().dropped, 1, 'a sample after close is counted as dropped');
+    assert.equal(sink.stats().dropped, 51, 'a sample after close is counted as dropped');
+  });
+
+  it('a delivery is decided by its own lines only: a refused line fails its group, not the others', async () => {
+    listener.clear();
+    const sink = newSink();
+    const good = new Delivery();
+    const bad = new Delivery();
+    for (let i = 0; i < 30; i++) sink.submit(metric(i), good);
+    const huge = normalizeTags(Array.from({ length: 200 }, (_, i) => `tag${String(i)}:value`));
+    sink.submit({ kind: 'metric', metric: 'too.big', type: 'gauge', value: 1, tags: huge }, bad);
+    for (let i = 30; i < 60; i++) sink.submit(metric(i), good);
+    sink.submit(metric(99), bad);
+    await good.settle();
+    await assert.rejects(
+      bad.settle(),
+      /1 sample\(s\) not delivered: a \d+-byte line does not fit a 1432-byte datagram/,
+    );
+    await listener.waitFor(61);
+    assert.equal(listener.lines().length, 61, 'the other line of the failed group was still sent');
+    await sink.close();
+  });
+
+  it('the Agent stops and comes back on the same port: only the refused datagram fails, the rest arrive once', async () => {
+    const agent = await startUdpListener();
+    const sink = new DogStatsdSink({
+      transport: 'udp',
+      host: '127.0.0.1',
+      port: agent.port,
+      logger,
+      maxDatagramBytes: 100,
+      flushTimeoutMs: 5000,
+      reconnectInitialDelayMs: 20,
+      reconnectMaxDelayMs: 40,
+    });
+    try {
+      const before = new Delivery();
+      for (let i = 0; i < 10; i++) sink.submit(metric(i), before);
+      await before.settle();
+      await agent.goDown();
+      const during: Delivery[] = [];
+      for (let i = 10; i < 20; i++) {
+        const d = new Delivery();
+        sink.submit(metric(i), d);
+        during.push(d);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      await agent.comeBack();
+      const outcomes = await Promise.allSettled(during.map((d) => d.settle()));
+      await sink.flush();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const delivered = outcomes.filter((o) => o.status === 'fulfilled').length;
+      const values = agent.lines().map((l) => Number(l.split(':')[1]!.split('|')[0]));
+      // Every datagram the sink counted as delivered arrived, once; every refused one failed its group.
+      assert.equal(values.length, 10 + delivered, `received ${values.join(',')}`);
+      assert.equal(new Set(values).size, values.length, 'nothing twice');
+      for (const [i, outcome] of outcomes.entries()) {
+        assert.equal(values.includes(10 + i), outcome.status === 'fulfilled', `sample ${10 + i}`);
+      }
+      assert.ok(delivered >= 5, `most datagrams wait for the Agent and arrive (${delivered} of 10)`);
+      assert.equal(sink.health().reachable, true);
+    } finally {
+      await sink.close();
+      await agent.close();
+    }
   });
 
   it('resolves host names (localhost)', async () => {
@@ -202,7 +291,7 @@ describe('DogStatsdSink pacing', () => {
       const tags = ['functionname:fn-1', 'region:us-east-1', 'aws_account:123456789012', 'host:'];
       const samples: MetricSample[] = [];
       for (let i = 0; i < 20_000; i++) samples.push(metric(i, tags));
-      sink.submitMany(samples);
+      for (const sample of samples) sink.submit(sample);
       await sink.flush();
       await sink.close();
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { normalizeTags } from '../../../core/check/normalize.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,14 @@ const T = 1764028800;
 const logger = createSilentLogger();
 
 function metric(i: number, tags: readonly string[] = ['functionname:f1', 'region:us-east-1']): MetricSample {
-  return { kind: 'metric', metric: 'aws.lambda.errors', type: 'count', value: i, timestamp: T + i, tags };
+  return {
+    kind: 'metric',
+    metric: 'aws.lambda.errors',
+    type: 'count',
+    value: i,
+    timestamp: T + i,
+    tags: normalizeTags(tags),
+  };
 }
 
 describe('DogStatsdSink over UDS', () => {
@@ -46,7 +54,7 @@ describe('DogStatsdSink over UDS', () => {
         text: 'v2\nrolled out',
         timestamp: T,
         priority: 'low',
-        tags: [],
+        tags: normalizeTags([]),
       });
       await sink.flush();
       await listener.waitFor(2);
@@ -61,7 +69,7 @@ describe('DogStatsdSink over UDS', () => {
       listener.clear();
       const samples: MetricSample[] = [];
       for (let i = 0; i < 3000; i++) samples.push(metric(i, [`functionname:fn-${String(i % 11)}`]));
-      sink.submitMany(samples);
+      for (const sample of samples) sink.submit(sample);
       await sink.flush();
       await listener.waitFor(3000);
       assert.ok(listener.datagrams.length > 1);

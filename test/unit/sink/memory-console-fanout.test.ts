@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { normalizeTags } from '../../../core/check/normalize.js';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import { ConsoleSink } from '../../../core/sink/console-sink.js';
@@ -12,15 +13,21 @@ const metric: Sample = {
   type: 'count',
   value: 3,
   timestamp: 1764028800,
-  tags: ['functionname:f1', 'region:us-east-1'],
+  tags: normalizeTags(['functionname:f1', 'region:us-east-1']),
 };
-const event: Sample = { kind: 'event', title: 'Deploy', text: 'done', alertType: 'success', tags: [] };
+const event: Sample = {
+  kind: 'event',
+  title: 'Deploy',
+  text: 'done',
+  alertType: 'success',
+  tags: normalizeTags([]),
+};
 const check: Sample = {
   kind: 'service_check',
   name: 'aws.lambda.can_connect',
   status: 2,
   message: 'AccessDenied',
-  tags: ['region:us-east-1'],
+  tags: normalizeTags(['region:us-east-1']),
 };
 
 async function consoleOutput(format: 'text' | 'json', samples: readonly Sample[]): Promise<string[]> {
@@ -28,7 +35,7 @@ async function consoleOutput(format: 'text' | 'json', samples: readonly Sample[]
   const chunks: string[] = [];
   stream.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));
   const sink = new ConsoleSink({ stream, format });
-  sink.submitMany(samples);
+  for (const sample of samples) sink.submit(sample);
   await sink.close();
   await sink.close();
   return chunks
@@ -40,8 +47,8 @@ async function consoleOutput(format: 'text' | 'json', samples: readonly Sample[]
 describe('MemorySink', () => {
   it('keeps samples and finds them', async () => {
     const sink = new MemorySink();
-    sink.submitMany([metric, event, check]);
-    sink.submit({ ...metric, value: 4, tags: ['functionname:f2'] });
+    for (const sample of [metric, event, check]) sink.submit(sample);
+    sink.submit({ ...metric, value: 4, tags: normalizeTags(['functionname:f2']) });
     assert.equal(sink.metrics('aws.lambda.invocations').length, 2);
     assert.equal(sink.findMetric('aws.lambda.invocations', ['functionname:f2'])?.value, 4);
     assert.equal(sink.findMetric('aws.lambda.errors'), undefined);
@@ -89,7 +96,7 @@ describe('FanoutSink', () => {
     const b = new MemorySink();
     const sink = new FanoutSink([a, b]);
     sink.submit(metric);
-    sink.submitMany([event, check]);
+    for (const sample of [event, check]) sink.submit(sample);
     await sink.flush();
     assert.equal(a.samples.length, 3);
     assert.equal(b.samples.length, 3);

@@ -1,0 +1,277 @@
+/**
+ * The nine ways outside tests lost, repeated or leaked data (issue 13), each reproduced against the
+ * emulator and real sockets. Every test here failed before its fix; the figures each one measures are
+ * printed as `# exactly once: …` lines.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { useEmulatorCredentials } from '../support/collection-harness.js';
+import {
+  bareWorld,
+  lambdaScope,
+  MINUTE,
+  rekognitionTruth,
+  seriesIdentity,
+  startEmulatedCollection,
+  T0,
+} from '../support/emulated-collection.js';
+import { diffPoints, expectedPoints, metricTable, type ParsedMetricLine } from '../support/world-truth.js';
+
+const figures: string[] = [];
+before(() => useEmulatorCredentials());
+after(() => {
+  for (const line of figures) console.log(`# exactly once: ${line}`);
+});
+
+const LAMBDA_KEYS = ['functionname', 'region'];
+const REKOGNITION_KEYS = ['operation', 'region'];
+
+function lambdaTruth(
+  world: Parameters<typeof rekognitionTruth>[0],
+  fromMs: number,
+  toMs: number,
+): Map<string, number> {
+  return expectedPoints({
+    world,
+    series: world.series({ namespace: 'AWS/Lambda' }),
+    rows: metricTable('amazon_lambda'),
+    scopeOf: (s) => (lambdaScope(s) === 'function' ? 'function' : undefined),
+    identity: seriesIdentity,
+    fromMs,
+    toMs,
+  });
+}
+
+const ofNamespace = (lines: readonly ParsedMetricLine[], prefix: string): ParsedMetricLine[] =>
+  lines.filter((l) => l.metric.startsWith(prefix) && l.timestamp !== undefined);
+
+describe('#2 delivery is accounted per batch, and a line too long for a datagram is trimmed, not dropped', () => {
+  test('instance tags too long for a datagram on one instance make no other instance resend anything', async () => {
+    const longTags = Array.from({ length: 8 }, (_, i) => `"team${i}:${'x'.repeat(194)}"`).join(', ');
+    const s = await startEmulatedCollection({
+      world: bareWorld({ functions: 6, rekognitionOperations: 3 }),
+      emulator: { publicationDelay: { baseSeconds: 0, jitterSeconds: 0 } },
+      confs: {
+        amazon_lambda:
+          '    regions: [us-east-1]\n    metrics: {include: ["aws.lambda.invocations", "aws.lambda.errors"]}\n',
+        amazon_rekognition: `    regions: [us-east-1]\n    tags: [${longTags}]\n`,
+      },
+    });
+    try {
+      const runs = 5;
+      for (let run = 0; run < runs; run++) {
+        const outcomes = await s.harness.runAllConcurrently();
+        for (const o of outcomes) assert.ok(o.ok, `run ${run}: ${o.error}`);
+        s.clock.advance(MINUTE);
+      }
+      await s.settle();
+      const world = s.emulator.world;
+      const toMs = T0 + (runs - 1) * MINUTE - 2 * MINUTE;
+      const lambda = diffPoints(
+        new Map(
+          [...lambdaTruth(world, T0 - 3 * MINUTE, toMs)].filter(
+            ([k]) => k.startsWith('aws.lambda.invocations@') || k.startsWith('aws.lambda.errors@'),
+          ),
+        ),
+        ofNamespace(s.lines(), 'aws.lambda.'),
+        LAMBDA_KEYS,
+      );
+      const rekognition = diffPoints(
+        rekognitionTruth(world, T0 - 3 * MINUTE, toMs),
+        ofNamespace(s.lines(), 'aws.rekognition.'),
+        REKOGNITION_KEYS,
+      );
+      figures.push(
+        `#2 long instance tags: lambda ${lambda.duplicated.length} duplicated / ${lambda.missing.length} lost, ` +
+          `rekognition ${rekognition.duplicated.length} duplicated / ${rekognition.missing.length} lost`,
+      );
+      assert.deepEqual(lambda.duplicated.slice(0, 3), [], `${lambda.duplicated.length} Lambda points resent`);
+      assert.deepEqual(lambda.missing.slice(0, 3), []);
+      assert.deepEqual(
+        rekognition.missing.slice(0, 3),
+        [],
+        `${rekognition.missing.length} Rekognition points lost`,
+      );
+      assert.deepEqual(rekognition.duplicated.slice(0, 3), []);
+      // The long tags were trimmed by the documented rule, and the instance says so.
+      const rekognitionLine = ofNamespace(s.lines(), 'aws.rekognition.')[0]!;
+      assert.ok(rekognitionLine.tags.includes('region:us-east-1'), 'identity tags are kept');
+      const status = s.harness.status.snapshot({ version: 't', sink: {} });
+      const warnings = status.instances.find((i) => i.checkName === 'amazon_rekognition')!.warnings;
+      assert.ok(
+        warnings.some((w) => /tags? .*trimmed|trimmed .*tags?/i.test(w)),
+        `a warning about trimmed tags: ${JSON.stringify(warnings)}`,
+      );
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('50 AWS tags per function (the AWS maximum): every point arrives once, tags trimmed with a warning', async () => {
+    const s = await startEmulatedCollection({
+      world: bareWorld({ functions: 4, awsTagsPerFunction: 50, rekognitionOperations: 2 }),
+      emulator: { publicationDelay: { baseSeconds: 0, jitterSeconds: 0 } },
+      confs: {
+        amazon_lambda:
+          '    regions: [us-east-1]\n    metrics: {include: ["aws.lambda.invocations", "aws.lambda.duration"]}\n',
+        amazon_rekognition: '    regions: [us-east-1]\n',
+      },
+    });
+    try {
+      const runs = 4;
+      for (let run = 0; run < runs; run++) {
+        const outcomes = await s.harness.runAllConcurrently();
+        for (const o of outcomes) assert.ok(o.ok, `run ${run}: ${o.error}`);
+        s.clock.advance(MINUTE);
+      }
+      await s.settle();
+      const world = s.emulator.world;
+      const toMs = T0 + (runs - 1) * MINUTE - 2 * MINUTE;
+      const wanted = new Map(
+        [...lambdaTruth(world, T0 - 3 * MINUTE, toMs)].filter(
+          ([k]) => k.startsWith('aws.lambda.invocations@') || k.startsWith('aws.lambda.duration@'),
+        ),
+      );
+      const lambda = diffPoints(wanted, ofNamespace(s.lines(), 'aws.lambda.'), LAMBDA_KEYS);
+      const rekognition = diffPoints(
+        rekognitionTruth(world, T0 - 3 * MINUTE, toMs),
+        ofNamespace(s.lines(), 'aws.rekognition.'),
+        REKOGNITION_KEYS,
+      );
+      figures.push(
+        `#2 50 AWS tags: lambda ${lambda.missing.length} lost / ${lambda.duplicated.length} duplicated of ${wanted.size}, ` +
+          `untagged instance ${rekognition.duplicated.length} duplicated`,
+      );
+      assert.deepEqual(lambda.missing.slice(0, 3), [], `${lambda.missing.length} of ${wanted.size} lost`);
+      assert.deepEqual(lambda.duplicated.slice(0, 3), []);
+      assert.deepEqual(rekognition.duplicated.slice(0, 3), [], 'the untagged instance resends nothing');
+      const line = ofNamespace(s.lines(), 'aws.lambda.')[0]!;
+      assert.ok(
+        line.tags.some((t) => t.startsWith('functionname:')),
+        'identity tags kept',
+      );
+      assert.ok(
+        line.tags.some((t) => t.startsWith('runtime:')),
+        'attribute tags kept before AWS tags',
+      );
+      const status = s.harness.status.snapshot({ version: 't', sink: {} });
+      const warnings = status.instances.find((i) => i.checkName === 'amazon_lambda')!.warnings;
+      assert.ok(
+        warnings.some((w) => /trimmed/i.test(w)),
+        JSON.stringify(warnings),
+      );
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('#5 an Agent that stops listening on UDP is detected, reported, and loses nothing', () => {
+  test('15 CloudWatch minutes without an Agent on the UDP port: runs fail with the reason, then every point arrives once', async () => {
+    const s = await startEmulatedCollection({
+      world: bareWorld({ functions: 3, rekognitionOperations: 3 }),
+      emulator: { publicationDelay: { baseSeconds: 0, jitterSeconds: 0 } },
+      sink: { flushTimeoutMs: 300, reconnectInitialDelayMs: 20, reconnectMaxDelayMs: 100 },
+      confs: {
+        amazon_lambda: '    regions: [us-east-1]\n    metrics: {include: ["aws.lambda.invocations"]}\n',
+        amazon_rekognition: '    regions: [us-east-1]\n',
+      },
+    });
+    try {
+      const down = new Set([2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
+      const runs = 22;
+      let failedDuringOutage = 0;
+      for (let run = 0; run < runs; run++) {
+        if (down.has(run) && !down.has(run - 1)) await s.listener.goDown();
+        if (!down.has(run) && down.has(run - 1)) await s.listener.comeBack();
+        const outcomes = await s.harness.runAllConcurrently();
+        if (down.has(run)) {
+          for (const o of outcomes) {
+            if (!o.ok) failedDuringOutage++;
+            assert.equal(o.ok, false, `run ${run} during the outage is not OK`);
+            assert.match(o.error ?? '', /Agent|DogStatsD|refused/i, `run ${run} says why`);
+          }
+        } else if (!down.has(run - 1) && !down.has(run - 2)) {
+          for (const o of outcomes) assert.ok(o.ok, `run ${run}: ${o.error}`);
+        }
+        s.clock.advance(MINUTE);
+      }
+      await s.settle();
+      const world = s.emulator.world;
+      const toMs = T0 + (runs - 1) * MINUTE - 2 * MINUTE;
+      const lambda = diffPoints(
+        new Map(
+          [...lambdaTruth(world, T0 - 3 * MINUTE, toMs)].filter(([k]) =>
+            k.startsWith('aws.lambda.invocations@'),
+          ),
+        ),
+        ofNamespace(s.lines(), 'aws.lambda.'),
+        LAMBDA_KEYS,
+      );
+      const rekognition = diffPoints(
+        rekognitionTruth(world, T0 - 3 * MINUTE, toMs),
+        ofNamespace(s.lines(), 'aws.rekognition.'),
+        REKOGNITION_KEYS,
+      );
+      const lost = lambda.missing.length + rekognition.missing.length;
+      const repeated = lambda.duplicated.length + rekognition.duplicated.length;
+      figures.push(
+        `#5 UDP outage of 15 min: ${failedDuringOutage} runs reported failed, ${lost} points lost, ${repeated} duplicated`,
+      );
+      assert.deepEqual([...lambda.missing, ...rekognition.missing].slice(0, 3), [], `${lost} points lost`);
+      assert.deepEqual([...lambda.duplicated, ...rekognition.duplicated].slice(0, 3), []);
+      const status = s.harness.status.snapshot({ version: 't', sink: {} });
+      for (const instance of status.instances)
+        assert.match(instance.lastError?.message ?? '', /Agent|DogStatsD/);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('#8 every tag from every source goes through one normaliser', () => {
+  test('DD_ENV, DD_TAGS and self-metric tags cannot inject lines, sample rates or raw characters', async () => {
+    const s = await startEmulatedCollection({
+      world: bareWorld({ functions: 2, httpApis: 1, rekognitionOperations: 1 }),
+      env: {
+        DD_ENV: 'prod\nfake.injected.metric:1337|c|#team:victim',
+        DD_TAGS: 'team:a|@0.01 _private:x trailing: 9lives:yes',
+      },
+      confs: {
+        amazon_lambda: '    regions: [us-east-1]\n    metrics: {include: ["aws.lambda.invocations"]}\n',
+        amazon_api_gateway: '    regions: [us-east-1]\n',
+      },
+    });
+    try {
+      for (let run = 0; run < 2; run++) {
+        await s.harness.runAll();
+        s.clock.advance(MINUTE);
+      }
+      await s.settle();
+      const lines = s.listener.lines();
+      assert.ok(lines.length > 0);
+      const injected = lines.filter((l) => l.startsWith('fake.injected'));
+      const withRate = lines.filter((l) => /\|@/.test(l));
+      const rawTags = new Set<string>();
+      for (const line of lines) {
+        const section = line.split('|').find((f) => f.startsWith('#'));
+        for (const tag of section?.slice(1).split(',') ?? []) {
+          if (tag === 'host:') continue;
+          if (!/^[a-z][a-z0-9_\-:./]*$/.test(tag) || tag.endsWith(':') || tag.length > 200) rawTags.add(tag);
+        }
+      }
+      figures.push(
+        `#8 tags: ${injected.length} injected lines, ${withRate.length} lines with a sample rate, ${rawTags.size} raw tags`,
+      );
+      assert.deepEqual(injected, []);
+      assert.deepEqual(withRate, []);
+      assert.deepEqual([...rawTags], []);
+      assert.ok(
+        lines.some((l) => l.includes('operation:getmetricdata')),
+        'self-metric tags normalised',
+      );
+    } finally {
+      await s.close();
+    }
+  });
+});
