@@ -13,6 +13,7 @@ import {
 import type { Environment } from './env-substitution.js';
 import { LISTEN_ADDRESS_EXPECTED, parseListenAddress, type ListenAddress } from './listen-address.js';
 import { inputJsonSchema } from './schema-description.js';
+import { DEFAULT_STATUS_ADDR } from './status-address.js';
 import { MAX_TIMER_SECONDS } from './reserved-keys.js';
 import { parseYamlSource } from './yaml-source.js';
 import { issuesToProblems } from './zod-problems.js';
@@ -79,7 +80,7 @@ export const DAEMON_DEFAULTS = {
   confdPath: 'conf.d',
   stateDir: '.state',
   logLevel: 'info',
-  statusAddr: '127.0.0.1:5005',
+  statusAddr: DEFAULT_STATUS_ADDR,
   secretBackendTimeoutSeconds: 30,
   runTimeoutSeconds: 120,
   shutdownDeadlineSeconds: 20,
