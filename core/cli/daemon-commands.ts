@@ -14,6 +14,7 @@ import { checkDefinitions, createRootContainer, loadCheckModules } from '../cont
 import { createLogger, type Logger } from '../log/logger.js';
 import { runCheckOnce } from '../runtime/check-once.js';
 import { Daemon } from '../runtime/daemon.js';
+import { takeOverSdkNodeWarning } from '../runtime/node-support.js';
 import { ConsoleSink } from '../sink/console-sink.js';
 import { DogStatsdSink } from '../sink/dogstatsd-sink.js';
 import { FanoutSink } from '../sink/fanout-sink.js';
@@ -37,8 +38,15 @@ function settingsOrExit(flags: CommonOptions): DaemonSettings {
   }
 }
 
-function loggerFor(settings: DaemonSettings): Logger {
-  return createLogger({ level: settings.logLevel, format: settings.logFormat });
+/**
+ * The command's logger. It also says, once and in one line at `noticeLevel`, what the AWS SDK would
+ * otherwise print as a 7-line warning in the middle of the output on Node < 22 (see node-support.ts).
+ */
+function loggerFor(settings: DaemonSettings, noticeLevel: 'warn' | 'debug'): Logger {
+  const logger = createLogger({ level: settings.logLevel, format: settings.logFormat });
+  const notice = takeOverSdkNodeWarning();
+  if (notice !== undefined) logger.log(noticeLevel, notice);
+  return logger;
 }
 
 function dogStatsdSink(settings: DaemonSettings, logger: Logger): DogStatsdSink {
@@ -47,7 +55,7 @@ function dogStatsdSink(settings: DaemonSettings, logger: Logger): DogStatsdSink 
 
 export async function runDaemon(flags: CommonOptions): Promise<void> {
   const settings = settingsOrExit(flags);
-  const logger = loggerFor(settings);
+  const logger = loggerFor(settings, 'warn');
   const daemon = new Daemon({
     settings,
     env: process.env,
@@ -85,7 +93,7 @@ export async function checkCommand(
   flags: CommonOptions & { instance?: number; json?: boolean; emit?: boolean },
 ): Promise<void> {
   const settings = settingsOrExit(flags);
-  const logger = loggerFor(settings);
+  const logger = loggerFor(settings, 'debug');
   const console = new ConsoleSink({ stream: process.stdout, format: flags.json ? 'json' : 'text' });
   const sink = flags.emit ? new FanoutSink([console, dogStatsdSink(settings, logger)]) : console;
   const result = await runCheckOnce({
@@ -120,7 +128,7 @@ export async function checkCommand(
 
 export async function configcheckCommand(flags: CommonOptions & { json?: boolean }): Promise<void> {
   const settings = settingsOrExit(flags);
-  const logger = loggerFor(settings);
+  const logger = loggerFor(settings, 'debug');
   const container = createRootContainer({
     clock: clockFromSpec(undefined),
     logger,
