@@ -10,7 +10,12 @@ import { substituteEnv, type Environment } from './env-substitution.js';
 import { canonicalJson, instanceId } from './instance-id.js';
 import type { LoadedInstance } from './loaded-instance.js';
 import { isSecretKeyName, MASK } from './mask-secrets.js';
-import { buildInitConfigSchema, buildInstanceSchema, reservedOptionsOf } from './reserved-keys.js';
+import {
+  buildInitConfigSchema,
+  buildInstanceSchema,
+  effectiveReservedOptions,
+  ignoredAgentKeys,
+} from './reserved-keys.js';
 import { describeFound, inputJsonSchema, type JsonSchema } from './schema-description.js';
 import {
   SecretBackendError,
@@ -453,7 +458,8 @@ function validateFile(
       continue;
     }
     const config = checked.data;
-    const reserved = reservedOptionsOf(config);
+    const reserved = effectiveReservedOptions(config, initConfig);
+    const ignoredKeys = ignoredAgentKeys(config, initConfig);
     const instance: LoadedInstance = {
       checkName: definition.name,
       instanceId: instanceId(definition.name, section.written, file.init.written, reserved.name),
@@ -467,6 +473,7 @@ function validateFile(
         ...resolved.secretPaths.map((path) => formatKeyPath(['config', ...path])),
       ],
       definition,
+      ...(ignoredKeys.length > 0 ? { ignoredKeys } : {}),
     };
     candidates.push({
       instance,

@@ -14,6 +14,7 @@ import type { InstanceStatus, StatusRegistry } from '../status/status-registry.j
 import { LoggerToken } from '../tokens.js';
 import { InstanceSubmitter } from './instance-submitter.js';
 import type { LoadedInstance } from '../config/loaded-instance.js';
+import { AGENT_KEYS_IGNORED } from '../config/reserved-keys.js';
 import { describeSchedule } from './instance-schedule.js';
 import type { SelfTelemetry } from './self-telemetry.js';
 
@@ -70,6 +71,10 @@ export class InstanceRunner {
     this.child.bind(CheckToken).to(instance.definition.checkClass);
     this.check = this.child.get<Check>(CheckToken);
 
+    for (const key of instance.ignoredKeys ?? []) {
+      const reason = AGENT_KEYS_IGNORED[key.replace(/^init_config\./, '')] ?? 'it means nothing here';
+      this.logger.debug(`${key}: ignored (${reason})`);
+    }
     const { reserved } = instance;
     const tags = [...reserved.tags, ...options.globalTags];
     if (reserved.service) tags.push(`service:${reserved.service}`);
