@@ -349,6 +349,27 @@ describe('ENC[] secrets through a real secret backend command', () => {
     assert.equal(rekognition?.config.region, `${CANARY}-good_region`);
   });
 
+  test('ENC[] inside a longer value is refused where it is, not sent as written', async () => {
+    const result = await load({
+      'amazon_lambda.d/conf.yaml': [
+        'init_config:',
+        'instances:',
+        '  - regions: [us-east-1]',
+        '    tags: ["team:core", "owner:ENC[owner_handle]"]',
+        '  - regions: [eu-west-1]',
+      ].join('\n'),
+    });
+    const problem = only(result.problems, 'instances[0].tags[1]');
+    assert.equal(problem.line, 4);
+    assert.match(
+      problem.message,
+      /expected ENC\[\] to be the whole value .* found ENC\[ inside a longer value/,
+    );
+    assert.match(problem.hint ?? '', /write the whole value as ENC\[<handle>\]/);
+    assert.doesNotMatch(String(problem), /owner_handle/);
+    assert.deepEqual(loadedRegions(result), [['eu-west-1']]);
+  });
+
   test('without a secret backend, ENC[] values are problems naming the key', async () => {
     const result = await load({
       'amazon_lambda.d/conf.yaml':
