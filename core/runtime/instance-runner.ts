@@ -174,7 +174,7 @@ export class InstanceRunner {
       outcome.ok ? ServiceCheckStatus.OK : ServiceCheckStatus.CRITICAL,
       outcome.ok ? {} : { message: outcome.error },
     );
-    this.record(outcome);
+    this.record(outcome, runOptions.dryRun ?? false);
     if (!runOptions.dryRun) this.options.telemetry?.run(instance, outcome, this.submitter.counts);
     try {
       await sink.flush();
@@ -184,7 +184,11 @@ export class InstanceRunner {
     return outcome;
   }
 
-  private record(outcome: RunOutcome): void {
+  /**
+   * Status counters, and one log line per run as the Agent's "Done running check" (INFO; DEBUG for
+   * `dogwatch check`, which prints its own summary) or ERROR with the reason.
+   */
+  private record(outcome: RunOutcome, dryRun: boolean): void {
     const status = this.statusEntry;
     const now = new Date().toISOString();
     const counts = this.submitter.counts;
@@ -198,13 +202,16 @@ export class InstanceRunner {
     status.events += counts.events;
     status.serviceChecks += counts.serviceChecks;
     status.warnings = [...this.submitter.warnings];
+    const figures =
+      `${Math.round(outcome.durationMs)} ms: ${counts.metricSamples} metric samples, ` +
+      `${counts.events} events, ${counts.serviceChecks} service checks`;
     if (outcome.ok) {
       status.lastSuccess = now;
-      this.logger.debug(`run ok in ${Math.round(outcome.durationMs)} ms, ${counts.metricSamples} samples`);
+      this.logger.log(dryRun ? 'debug' : 'info', `Done running check in ${figures}`);
     } else {
       status.errors++;
       status.lastError = { time: now, message: outcome.error ?? 'unknown error' };
-      this.logger.error(`run failed: ${outcome.error ?? 'unknown error'}`);
+      this.logger.error(`run failed after ${figures}: ${outcome.error ?? 'unknown error'}`);
     }
   }
 
