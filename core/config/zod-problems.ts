@@ -183,12 +183,38 @@ function issueToProblems(issue: z.core.$ZodIssue, prefix: KeyPath, context: Issu
       ];
     }
     case 'custom': {
-      // Custom refinements phrase their own expectation; add what was found when they did not.
+      // Custom refinements phrase their own expectation (and may bring their own fix in params.hint);
+      // add what was found when they did not.
       const message = /\bfound\b/.test(issue.message)
         ? issue.message
         : `${issue.message}, found ${found(context, path)}`;
       const description = schema?.description !== undefined ? `: ${schema.description}` : '';
-      return [problemAt(context, path, message, `correct ${optionName(path)}${description}`)];
+      const hint = (issue.params as { hint?: unknown } | undefined)?.hint;
+      return [
+        problemAt(
+          context,
+          path,
+          message,
+          typeof hint === 'string' ? hint : `correct ${optionName(path)}${description}`,
+        ),
+      ];
+    }
+    case 'invalid_format': {
+      // A string of the wrong shape: say which shape (the schema's message), not "a string".
+      const wanted =
+        issue.format === 'regex'
+          ? issue.message
+          : issue.format === 'url'
+            ? 'a URL such as http://127.0.0.1:4566'
+            : `a valid ${issue.format}`;
+      return [
+        problemAt(
+          context,
+          path,
+          `expected ${wanted}, found ${found(context, path)}`,
+          optionHint(context, path, wanted),
+        ),
+      ];
     }
     default: {
       const wanted = expected ?? 'a valid value';
