@@ -105,8 +105,13 @@ function element(name: string, value: unknown): string {
     const children = Object.entries(value).map(([key, item]) => element(key, item));
     return `<${name}>${children.join('')}</${name}>`;
   }
-  const text = TIMESTAMP_MEMBERS.has(name) ? isoTime(value) : xml(String(value as string | number | boolean));
+  const text = TIMESTAMP_MEMBERS.has(name) ? isoTime(value) : xml(scalarText(value));
   return `<${name}>${text}</${name}>`;
+}
+
+/** A scalar output value as XML text (objects and lists were handled as elements above). */
+function scalarText(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 function isoTime(value: unknown): string {
