@@ -114,6 +114,39 @@ function collect(
   });
 }
 
+/** The real daemon, on the demo's conf.d and clock, sending to the local listener. */
+function demoDaemon(workdir: string, confd: string, port: number, clock: ScaledClock): Daemon {
+  // Demo credentials for the emulator only; never a real account's.
+  Object.assign(process.env, {
+    AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+    AWS_SECRET_ACCESS_KEY: 'demo-secret',
+    AWS_REGION: 'us-east-1',
+  });
+  delete process.env.AWS_PROFILE;
+  delete process.env.AWS_SESSION_TOKEN;
+
+  const settings = loadDaemonSettings({
+    flags: {
+      confd,
+      stateDir: join(workdir, 'state'),
+      statusAddr: 'off',
+      logLevel: 'warn',
+      logFormat: 'text',
+    },
+    env: { DD_DOGSTATSD_URL: `udp://127.0.0.1:${port}`, DD_ENV: 'demo' },
+    readFile: () => undefined,
+  });
+  const logger = createLogger({ level: 'error', format: 'text' });
+  return new Daemon({
+    settings,
+    env: process.env,
+    logger,
+    clock,
+    sink: new DogStatsdSink({ ...settings.dogstatsd, logger }),
+    maxStartJitterMs: 200,
+  });
+}
+
 /**
  * `npm start`: a self-contained tour. Starts the AWS emulator's `small` world on a virtual clock
  * running `speed`× faster than real time, writes a conf.d for the three checks pointing at it, runs the
@@ -145,35 +178,7 @@ export async function runDemo(options: DemoOptions, stream: ScreenStream = proce
   const workdir = mkdtempSync(join(tmpdir(), 'dogwatch-demo-'));
   const confd = join(workdir, 'conf.d');
   writeDemoConfd(confd, endpoint);
-  // Demo credentials for the emulator only; never a real account's.
-  Object.assign(process.env, {
-    AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-    AWS_SECRET_ACCESS_KEY: 'demo-secret',
-    AWS_REGION: 'us-east-1',
-  });
-  delete process.env.AWS_PROFILE;
-  delete process.env.AWS_SESSION_TOKEN;
-
-  const settings = loadDaemonSettings({
-    flags: {
-      confd,
-      stateDir: join(workdir, 'state'),
-      statusAddr: 'off',
-      logLevel: 'warn',
-      logFormat: 'text',
-    },
-    env: { DD_DOGSTATSD_URL: `udp://127.0.0.1:${port}`, DD_ENV: 'demo' },
-    readFile: () => undefined,
-  });
-  const logger = createLogger({ level: 'error', format: 'text' });
-  const daemon = new Daemon({
-    settings,
-    env: process.env,
-    logger,
-    clock,
-    sink: new DogStatsdSink({ ...settings.dogstatsd, logger }),
-    maxStartJitterMs: 200,
-  });
+  const daemon = demoDaemon(workdir, confd, port, clock);
 
   intro(
     screen,
