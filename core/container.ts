@@ -30,7 +30,11 @@ export function createRootContainer(options: RootContainerOptions): Container {
   container.bind(LoggerToken).toConstantValue(options.logger);
   container.bind(StatusRegistryToken).toConstantValue(options.status);
   container.bind(StateDirToken).toConstantValue(options.stateDir);
-  container.load(cloudWatchModule(options.cloudWatch), builtinChecksModule, ...(options.modules ?? []));
+  container.load(
+    cloudWatchModule({ logger: options.logger, ...options.cloudWatch }),
+    builtinChecksModule,
+    ...(options.modules ?? []),
+  );
   return container;
 }
 

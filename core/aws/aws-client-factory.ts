@@ -11,7 +11,8 @@ import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/creden
 import { StandardRetryStrategy } from '@smithy/core/retry';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { SMITHY_CONTEXT_KEY, type AwsCredentialIdentity, type Pluggable } from '@smithy/types';
-import { awsCallScope, classifyAwsError } from './aws-call-stats.js';
+import type { Logger } from '../log/logger.js';
+import { awsCallScope, classifyAwsError, type CallOutcome } from './aws-call-stats.js';
 import { useLeanCloudWatchCodec } from './lean-cloudwatch-codec.js';
 import {
   isExpiredCredentialsError,
@@ -81,6 +82,8 @@ export class AwsClientFactory {
   constructor(
     private readonly limiter: ApiRateLimiter,
     private readonly options: AwsClientOptions = DEFAULT_AWS_CLIENT_OPTIONS,
+    /** At debug level, one line per HTTP attempt (see logAttempt); nothing otherwise. */
+    private readonly logger?: Logger,
   ) {
     this.requestHandler = new NodeHttpHandler({
       httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 64 }),
@@ -207,6 +210,8 @@ export class AwsClientFactory {
     credentials: RefreshableCredentials,
   ): Pluggable<I, O> {
     const limiter = this.limiter;
+    const logger = this.logger;
+    const maxAttempts = this.options.maxAttempts;
     return {
       applyToStack(stack) {
         // Outside the retry loop: one per logical call, so retries = attempts - calls.
@@ -233,12 +238,17 @@ export class AwsClientFactory {
             const operation = String(context.commandName ?? 'Unknown').replace(/Command$/, '');
             const scope = awsCallScope.getStore();
             await limiter.take(scopeKey, region, service, operation, scope?.signal);
+            const started = performance.now();
+            const attempt = { service, operation, region, request: args.request, started, maxAttempts };
             try {
               const result = await next(args);
               scope?.stats.record(operation, 'ok');
+              if (logger?.isDebugEnabled()) logAttempt(logger, attempt, 'ok');
               return result;
             } catch (error) {
-              scope?.stats.record(operation, classifyAwsError(error));
+              const outcome = classifyAwsError(error);
+              scope?.stats.record(operation, outcome);
+              if (logger?.isDebugEnabled()) logAttempt(logger, attempt, outcome, error);
               throw error;
             }
           },
@@ -255,6 +265,38 @@ export class AwsClientFactory {
     this.clients.clear();
     this.requestHandler.destroy();
   }
+}
+
+interface Attempt {
+  readonly service: string;
+  readonly operation: string;
+  readonly region: string;
+  /** The signed HTTP request; only its `amz-sdk-request` header (attempt number) is read. */
+  readonly request: unknown;
+  readonly started: number;
+  readonly maxAttempts: number;
+}
+
+/**
+ * `AWS monitoring GetMetricData us-east-1 attempt 1/4: ok in 34 ms`. Names only what identifies the call
+ * and how it went (error name and HTTP status): never a header, a body or an error message, so never a
+ * credential or a session token.
+ */
+function logAttempt(logger: Logger, attempt: Attempt, outcome: CallOutcome, error?: unknown): void {
+  const headers = (attempt.request as { headers?: Record<string, string> } | undefined)?.headers;
+  // The SDK numbers attempts in this header (its `max=` is the client default, not our retry strategy's).
+  const counter = /attempt=(\d+)/.exec(headers?.['amz-sdk-request'] ?? '');
+  const which = counter ? ` attempt ${counter[1]}/${attempt.maxAttempts}` : '';
+  const failure = error as { name?: unknown; $metadata?: { httpStatusCode?: unknown } } | undefined;
+  const detail =
+    failure === undefined
+      ? ''
+      : ` (${typeof failure.name === 'string' ? failure.name : 'error'}` +
+        `${typeof failure.$metadata?.httpStatusCode === 'number' ? `, HTTP ${failure.$metadata.httpStatusCode}` : ''})`;
+  logger.debug(
+    `AWS ${attempt.service} ${attempt.operation} ${attempt.region}${which}: ${outcome}${detail} in ` +
+      `${Math.round(performance.now() - attempt.started)} ms`,
+  );
 }
 
 /** The credentials the SDK signed a call with (its auth-scheme middleware records them in the context). */

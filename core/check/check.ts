@@ -24,7 +24,8 @@ export interface CheckDefinition<
   readonly description: string;
   /**
    * The check's own instance options. The runtime adds the Agent's reserved keys
-   * (min_collection_interval, schedule, tags, service, namespace, name, empty_default_hostname)
+   * (min_collection_interval, schedule, tags, service, namespace, name, empty_default_hostname,
+   * no_index, loader; see RESERVED_INSTANCE_KEYS)
    * and rejects unknown keys, so a check MUST NOT declare those itself.
    */
   readonly instanceSchema: InstanceSchema;

@@ -27,6 +27,8 @@ export interface CloudWatchModuleOptions {
   /** Requests per second per (account, region, API); merged over the published defaults. */
   readonly quotas?: Readonly<Record<string, number>>;
   readonly client?: Partial<AwsClientOptions>;
+  /** The process's root logger: at debug level, every AWS call is logged (shared by every instance). */
+  readonly logger?: Logger;
 }
 
 /** Process-wide AWS services: one client cache and one set of token buckets for every instance. */
@@ -34,10 +36,11 @@ export function cloudWatchModule(options: CloudWatchModuleOptions = {}): Contain
   return new ContainerModule(({ bind }) => {
     bind<AwsClientFactory>(AwsClientFactoryToken)
       .toConstantValue(
-        new AwsClientFactory(new ApiRateLimiter({ ...DEFAULT_API_QUOTAS, ...options.quotas }), {
-          ...DEFAULT_AWS_CLIENT_OPTIONS,
-          ...options.client,
-        }),
+        new AwsClientFactory(
+          new ApiRateLimiter({ ...DEFAULT_API_QUOTAS, ...options.quotas }),
+          { ...DEFAULT_AWS_CLIENT_OPTIONS, ...options.client },
+          options.logger,
+        ),
       )
       .onDeactivation((factory) => factory.destroy());
     bind(EngineServicesToken)

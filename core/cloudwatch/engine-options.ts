@@ -1,4 +1,12 @@
 import { z } from 'zod';
+import { isKnownRegion, siblingRegions, suggestRegion } from '../aws/aws-regions.js';
+import { describeFound } from '../config/schema-description.js';
+import {
+  isCloudWatchStatistic,
+  isStatisticPattern,
+  STATISTICS_EXPECTED,
+  suggestStatistic,
+} from './cloudwatch-statistics.js';
 
 const selection = z
   .strictObject({
@@ -13,7 +21,59 @@ const selection = z
   })
   .optional();
 
-const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
+/** A region the AWS SDK's partition data lists, with a did-you-mean (see aws-regions.ts). */
+const region = z.string().superRefine((name, context) => {
+  if (isKnownRegion(name)) return;
+  const suggestion = suggestRegion(name);
+  const siblings = siblingRegions(name).filter((known) => known !== suggestion);
+  const also = siblings.length > 0 ? `; known: ${siblings.join(', ')}` : '';
+  context.addIssue({
+    code: 'custom',
+    message:
+      `expected an AWS region (such as us-east-1) that the AWS SDK knows, found ${describeFound(name)}` +
+      (suggestion !== undefined
+        ? ` (did you mean ${suggestion}?${also})`
+        : also
+          ? ` (${also.slice(2)})`
+          : ''),
+    params: {
+      hint:
+        (suggestion !== undefined ? `write ${suggestion}; ` : '') +
+        'a region launched after this build of dogwatch needs a newer AWS SDK (npm update @aws-sdk/core)',
+    },
+  });
+});
+
+/** One `statistics.include` / `exclude` entry: a CloudWatch statistic, or a glob over them. */
+const statisticEntry = z
+  .string()
+  .min(1)
+  .superRefine((name, context) => {
+    if (isStatisticPattern(name) || isCloudWatchStatistic(name)) return;
+    const suggestion = suggestStatistic(name);
+    context.addIssue({
+      code: 'custom',
+      message:
+        `expected ${STATISTICS_EXPECTED}, found ${describeFound(name)}` +
+        (suggestion !== undefined ? ` (did you mean ${suggestion}?)` : ''),
+      params: {
+        hint:
+          suggestion !== undefined
+            ? `write ${JSON.stringify(suggestion)}`
+            : 'write a statistic as CloudWatch names it (its "statistics definitions" page lists them)',
+      },
+    });
+  });
+
+const statisticsSelection = z
+  .strictObject({
+    include: z.array(statisticEntry).optional().describe('Only these (glob patterns: * matches anything).'),
+    exclude: z
+      .array(statisticEntry)
+      .optional()
+      .describe('Never these (glob patterns), applied after include.'),
+  })
+  .optional();
 
 /**
  * Instance options every CloudWatch check shares. The names are fixed: users' files and other tools
@@ -21,7 +81,7 @@ const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
  */
 export const cloudWatchInstanceShape = {
   regions: z
-    .union([z.literal('all'), z.array(z.string().regex(REGION, 'an AWS region such as us-east-1')).min(1)])
+    .union([z.literal('all'), z.array(region).min(1)])
     .describe('AWS regions to collect from: a list, or `all` for every region enabled in the account.'),
   role_arn: z
     .string()
@@ -80,7 +140,7 @@ export const cloudWatchInstanceShape = {
   metrics: selection.describe(
     'Datadog metric names (aws.lambda.duration*) or CloudWatch names (Duration) to collect or skip.',
   ),
-  statistics: selection.describe(
+  statistics: statisticsSelection.describe(
     'Statistics to collect or skip, as CloudWatch names them: Average, Sum, p99, p99.9 …',
   ),
   include: z.array(z.string().min(1)).optional().describe('Resource name patterns to collect (glob).'),

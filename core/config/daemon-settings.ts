@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import type { LogFormat, LogLevel } from '../log/logger.js';
 import { ConfigError, ConfigProblem } from './config-problem.js';
@@ -13,6 +13,13 @@ import {
 import type { Environment } from './env-substitution.js';
 import { LISTEN_ADDRESS_EXPECTED, parseListenAddress, type ListenAddress } from './listen-address.js';
 import { inputJsonSchema } from './schema-description.js';
+import {
+  DEFAULT_SECRET_BACKEND_TIMEOUT_SECONDS,
+  readSecretBackendSettings,
+  secretBackendFileShape,
+  type SecretBackendSettings,
+} from './secret-backend-settings.js';
+import { DEFAULT_STATUS_ADDR } from './status-address.js';
 import { MAX_TIMER_SECONDS } from './reserved-keys.js';
 import { parseYamlSource } from './yaml-source.js';
 import { issuesToProblems } from './zod-problems.js';
@@ -31,12 +38,6 @@ export type DogStatsDSettings = DogStatsDTarget & {
   /** Largest datagram the sink may send: 1432 over UDP (one network MTU), 8192 over UDS. */
   readonly maxDatagramBytes: number;
 };
-
-export interface SecretBackendSettings {
-  readonly command: string;
-  readonly arguments: readonly string[];
-  readonly timeoutSeconds: number;
-}
 
 /** The daemon's own settings; every field resolved by precedence flags > env > dogwatch.yaml > default. */
 export interface DaemonSettings {
@@ -79,8 +80,8 @@ export const DAEMON_DEFAULTS = {
   confdPath: 'conf.d',
   stateDir: '.state',
   logLevel: 'info',
-  statusAddr: '127.0.0.1:5005',
-  secretBackendTimeoutSeconds: 30,
+  statusAddr: DEFAULT_STATUS_ADDR,
+  secretBackendTimeoutSeconds: DEFAULT_SECRET_BACKEND_TIMEOUT_SECONDS,
   runTimeoutSeconds: 120,
   shutdownDeadlineSeconds: 20,
 } as const;
@@ -173,14 +174,7 @@ export const daemonFileSchema = z.strictObject({
   status_addr: textSchema(listenAddress)
     .optional()
     .describe(`Status listener: ${LISTEN_ADDRESS_EXPECTED}. Env: DOGWATCH_STATUS_ADDR; flag --status-addr.`),
-  secret_backend_command: z.string().min(1).optional().describe('Executable resolving ENC[] values.'),
-  secret_backend_arguments: z.array(z.string()).optional().describe('Arguments for secret_backend_command.'),
-  secret_backend_timeout: z
-    .number()
-    .positive()
-    .max(MAX_TIMER_SECONDS)
-    .optional()
-    .describe('Seconds; default 30.'),
+  ...secretBackendFileShape,
   run_timeout: z
     .number()
     .positive()
@@ -313,26 +307,7 @@ export function loadDaemonSettings(options: LoadDaemonSettingsOptions): DaemonSe
     fileText(file.status_addr, listenAddress) ??
     parseListenAddress(DAEMON_DEFAULTS.statusAddr);
 
-  const secretCommand = nonEmpty(env.DOGWATCH_SECRET_BACKEND_COMMAND) ?? file.secret_backend_command;
-  const envArguments = nonEmpty(env.DOGWATCH_SECRET_BACKEND_ARGUMENTS);
-  const secretBackend: SecretBackendSettings | undefined =
-    secretCommand !== undefined
-      ? {
-          // A bare name is looked up on PATH; a relative path is relative to where it was written.
-          command:
-            /[\\/]/.test(secretCommand) && !isAbsolute(secretCommand)
-              ? resolve(env.DOGWATCH_SECRET_BACKEND_COMMAND !== undefined ? cwd : fileDir, secretCommand)
-              : secretCommand,
-          arguments:
-            envArguments !== undefined
-              ? envArguments.trim().split(/\s+/)
-              : (file.secret_backend_arguments ?? []),
-          timeoutSeconds:
-            fromEnv('DOGWATCH_SECRET_BACKEND_TIMEOUT', positiveSeconds) ??
-            file.secret_backend_timeout ??
-            DAEMON_DEFAULTS.secretBackendTimeoutSeconds,
-        }
-      : undefined;
+  const secretBackend = readSecretBackendSettings({ env, file, cwd, fileDir, problems });
 
   const settings: DaemonSettings = {
     configFile: text !== undefined ? configPath : undefined,

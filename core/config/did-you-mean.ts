@@ -30,9 +30,11 @@ export function closestMatch(word: string, candidates: Iterable<string>): string
   for (const candidate of candidates) {
     const hay = candidate.toLowerCase();
     if (hay === needle) return candidate;
-    const distance = levenshtein(needle, hay);
     const isPrefix =
       Math.min(needle.length, hay.length) >= MIN_PREFIX && (hay.startsWith(needle) || needle.startsWith(hay));
+    // Lengths further apart than MAX_EDITS cannot be within MAX_EDITS: skip the quadratic distance.
+    if (!isPrefix && Math.abs(needle.length - hay.length) > MAX_EDITS) continue;
+    const distance = levenshtein(needle, hay);
     // A prefix match ranks after any close edit, so `regio` → `regions` but `perid` → `period`.
     const score = distance <= MAX_EDITS ? distance : isPrefix ? MAX_EDITS + 0.5 : Infinity;
     if (score !== Infinity && (best === undefined || score < best.score)) best = { candidate, score };

@@ -9,8 +9,8 @@ export {
   type DaemonSettings,
   type DogStatsDSettings,
   type LoadDaemonSettingsOptions,
-  type SecretBackendSettings,
 } from './daemon-settings.js';
+export { type SecretBackendSettings } from './secret-backend-settings.js';
 export { parseDogStatsDUrl, type DogStatsDTarget } from './dogstatsd-address.js';
 export { closestMatch, levenshtein } from './did-you-mean.js';
 export { substituteEnv, type Environment } from './env-substitution.js';

@@ -13,12 +13,14 @@ export interface LoadedInstance {
   readonly initConfig: Readonly<Record<string, unknown>>;
   /** The instance, validated by the check's instanceSchema plus the reserved keys (defaults applied). */
   readonly config: Readonly<Record<string, unknown>>;
-  /** Typed view of the reserved keys of `config`. */
+  /** Typed view of the reserved keys of `config`, with init_config's `service` when it sets none. */
   readonly reserved: ReservedInstanceOptions;
   /**
    * Key paths of values that came from the secret backend, rooted at this object:
    * `config.role_arn`, `initConfig.credentials.token`. Printing code MUST mask them (maskSecrets does).
    */
   readonly secretPaths: readonly string[];
+  /** Agent keys this instance sets that mean nothing to dogwatch (`no_index`, `init_config.loader`). */
+  readonly ignoredKeys?: readonly string[];
   readonly definition: CheckDefinition;
 }

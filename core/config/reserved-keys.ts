@@ -15,6 +15,12 @@ export interface ReservedInstanceOptions {
   readonly empty_default_hostname: boolean;
 }
 
+/**
+ * Keys the Datadog Agent reserves in every instance (its CommonInstanceConfig, plus `loader`, which picks
+ * the check loader) and in init_config (CommonGlobalConfig's `service`, plus `loader`), with `schedule`,
+ * dogwatch's own. Those that mean nothing to dogwatch are accepted, so an Agent conf.yaml loads as is,
+ * and ignored with a debug line saying why (AGENT_KEYS_IGNORED).
+ */
 export const RESERVED_INSTANCE_KEYS = [
   'min_collection_interval',
   'schedule',
@@ -23,7 +29,22 @@ export const RESERVED_INSTANCE_KEYS = [
   'namespace',
   'name',
   'empty_default_hostname',
+  'no_index',
+  'loader',
 ] as const;
+
+export const RESERVED_INIT_CONFIG_KEYS = ['service', 'loader'] as const;
+
+/** Agent keys dogwatch accepts and ignores, and why (the debug line when an instance starts). */
+export const AGENT_KEYS_IGNORED: Readonly<Record<string, string>> = {
+  no_index: 'the Agent sends such metrics as not to be indexed; DogStatsD has no way to ask for that',
+  loader: 'the Agent picks a check loader (core, python, …) with it; dogwatch has only one',
+};
+
+const ignoredKey = <T extends z.ZodType>(key: string, type: T) =>
+  type
+    .optional()
+    .describe(`Accepted for Datadog Agent compatibility and ignored: ${AGENT_KEYS_IGNORED[key]}.`);
 
 const cronExpression = z.string().superRefine((expression, context) => {
   const result = validateDetailed(expression);
@@ -81,6 +102,21 @@ export function reservedInstanceShape(definition: Pick<CheckDefinition, 'default
       .describe(
         'Send metrics with an empty host (AWS resources are not this host). Set false to tag this host.',
       ),
+    no_index: ignoredKey('no_index', z.boolean()),
+    loader: ignoredKey('loader', z.string()),
+  };
+}
+
+/** The Agent's reserved init_config keys: `service` applies to every instance of the file. */
+export function reservedInitConfigShape() {
+  return {
+    service: z
+      .string()
+      .optional()
+      .describe(
+        'Adds the tag `service:<SERVICE>` to everything every instance of this file sends, unless the instance sets its own `service`.',
+      ),
+    loader: ignoredKey('loader', z.string()),
   };
 }
 
@@ -107,5 +143,41 @@ export function buildInstanceSchema(definition: CheckDefinition): z.ZodObject {
 }
 
 export function buildInitConfigSchema(definition: CheckDefinition): z.ZodObject {
-  return definition.initConfigSchema.strict();
+  const own = Object.keys(definition.initConfigSchema.shape);
+  const clash = own.filter((key) => (RESERVED_INIT_CONFIG_KEYS as readonly string[]).includes(key));
+  if (clash.length > 0) {
+    throw new Error(
+      `check ${definition.name} declares reserved init_config key(s) ${clash.join(', ')} in its initConfigSchema`,
+    );
+  }
+  return definition.initConfigSchema.safeExtend(reservedInitConfigShape()).strict();
+}
+
+/**
+ * The reserved options an instance runs with: its own, with init_config's `service` when it sets none
+ * (as the Agent does).
+ */
+export function effectiveReservedOptions(
+  config: Readonly<Record<string, unknown>>,
+  initConfig: Readonly<Record<string, unknown>>,
+): ReservedInstanceOptions {
+  const reserved = reservedOptionsOf(config);
+  const initService = typeof initConfig.service === 'string' ? initConfig.service : undefined;
+  return reserved.service === undefined && initService !== undefined
+    ? { ...reserved, service: initService }
+    : reserved;
+}
+
+/** Key paths (`loader`, `init_config.loader`) of Agent keys that were set and are ignored here. */
+export function ignoredAgentKeys(
+  config: Readonly<Record<string, unknown>>,
+  initConfig: Readonly<Record<string, unknown>>,
+): string[] {
+  const set = (value: unknown): boolean => value !== undefined && value !== null;
+  return [
+    ...Object.keys(AGENT_KEYS_IGNORED).filter((key) => set(config[key])),
+    ...Object.keys(AGENT_KEYS_IGNORED)
+      .filter((key) => (RESERVED_INIT_CONFIG_KEYS as readonly string[]).includes(key) && set(initConfig[key]))
+      .map((key) => `init_config.${key}`),
+  ];
 }

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { z } from 'zod';
+import { secretBackendPermissionProblem } from './secret-backend-permissions.js';
+import type { SecretBackendSettings } from './secret-backend-settings.js';
 
 /** What became of one `ENC[handle]`: its secret value, or why the backend could not give it. */
 export type SecretResolution = { readonly value: string } | { readonly error: string };
@@ -37,6 +39,8 @@ export interface CommandSecretResolverOptions {
   /** Stdout beyond this is refused; default 1 MiB, as the Agent's secret_backend_output_max_size. */
   readonly maxOutputBytes?: number;
   readonly env?: NodeJS.ProcessEnv;
+  /** The Agent's secret_backend_command_allow_group_exec_perm (see secret-backend-permissions.ts). */
+  readonly allowGroupExec?: boolean;
 }
 
 const backendResponse = z.record(
@@ -62,6 +66,13 @@ export class CommandSecretResolver implements SecretResolver {
   async resolve(handles: readonly string[]): Promise<ReadonlyMap<string, SecretResolution>> {
     const unique = [...new Set(handles)];
     if (unique.length === 0) return new Map();
+    // Checked before every run, as the Agent does: the file may have changed since the last load.
+    const unsafe = secretBackendPermissionProblem(
+      this.options.command,
+      this.options.allowGroupExec ?? false,
+      this.options.env,
+    );
+    if (unsafe !== undefined) throw new SecretBackendError(unsafe);
     const stdout = await this.run(JSON.stringify({ version: '1.0', secrets: unique }));
     let parsed: unknown;
     try {
@@ -140,16 +151,13 @@ export class CommandSecretResolver implements SecretResolver {
 }
 
 /** The resolver for the daemon's secret backend settings; undefined when none is configured. */
-export function secretResolverFor(
-  backend:
-    | { readonly command: string; readonly arguments: readonly string[]; readonly timeoutSeconds: number }
-    | undefined,
-): SecretResolver | undefined {
+export function secretResolverFor(backend: SecretBackendSettings | undefined): SecretResolver | undefined {
   return backend
     ? new CommandSecretResolver({
         command: backend.command,
         arguments: backend.arguments,
         timeoutSeconds: backend.timeoutSeconds,
+        allowGroupExec: backend.allowGroupExec,
       })
     : undefined;
 }

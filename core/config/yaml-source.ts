@@ -37,7 +37,7 @@ const SYNTAX_HINTS: Readonly<Record<string, string>> = {
   DUPLICATE_KEY: 'remove or rename the repeated key',
   TAB_AS_INDENT: 'indent with spaces, not tabs',
   BAD_INDENT: 'align the indentation of this block with its siblings',
-  MISSING_CHAR: 'close the bracket or quote opened before this point',
+  MISSING_CHAR: 'add the missing character the message names at this point',
   MULTIPLE_DOCS: 'keep one YAML document per file (remove the extra `---`)',
   UNEXPECTED_TOKEN: 'check the indentation and quoting around this point',
 };
@@ -145,6 +145,23 @@ function toPlain(doc: Document, node: unknown, path: KeyPath, depth: number, rec
   return null;
 }
 
+/**
+ * The fix for a YAML error. The parser's codes are broad (MISSING_CHAR covers an unclosed quote and a
+ * line indented like a list item without its `-`), so the message decides first.
+ */
+function syntaxHint(error: YAMLError, message: string): string {
+  if (/without - indicator/.test(message))
+    return 'this line is indented like an item of the list above without its `- `: indent it as far as the first key after the `- ` above (it continues that item), or start a new item with `- `';
+  if (/end with a \]/.test(message) || /flow sequence/i.test(message))
+    return 'close the `[` opened above with `]`, or write the list one `- item` per line';
+  if (/end with a \}/.test(message) || /flow map/i.test(message))
+    return 'close the `{` opened above with `}`, or write the mapping one `key: value` per line';
+  if (/quote/i.test(message)) return 'close the quote opened before this point';
+  if (/Implicit map keys need to be followed by map values/.test(message))
+    return 'add `: value` after the key, or indent this line under the key it belongs to';
+  return SYNTAX_HINTS[error.code] ?? 'fix the YAML syntax at this point';
+}
+
 function syntaxProblem(file: string, error: YAMLError): ConfigProblem {
   const position = error.linePos?.[0];
   // The parser's message repeats the position and appends a code frame; keep the first sentence.
@@ -155,6 +172,6 @@ function syntaxProblem(file: string, error: YAMLError): ConfigProblem {
     line: position?.line,
     column: position?.col,
     message: `invalid YAML: ${message}`,
-    hint: SYNTAX_HINTS[error.code] ?? 'fix the YAML syntax at this point',
+    hint: syntaxHint(error, message),
   });
 }

@@ -182,14 +182,10 @@ function issueToProblems(issue: z.core.$ZodIssue, prefix: KeyPath, context: Issu
         ),
       ];
     }
-    case 'custom': {
-      // Custom refinements phrase their own expectation; add what was found when they did not.
-      const message = /\bfound\b/.test(issue.message)
-        ? issue.message
-        : `${issue.message}, found ${found(context, path)}`;
-      const description = schema?.description !== undefined ? `: ${schema.description}` : '';
-      return [problemAt(context, path, message, `correct ${optionName(path)}${description}`)];
-    }
+    case 'custom':
+      return [customProblem(issue, path, context)];
+    case 'invalid_format':
+      return [formatProblem(issue, path, context)];
     default: {
       const wanted = expected ?? 'a valid value';
       return [
@@ -202,6 +198,38 @@ function issueToProblems(issue: z.core.$ZodIssue, prefix: KeyPath, context: Issu
       ];
     }
   }
+}
+
+/** Custom refinements phrase their own expectation and may bring their own fix (`params.hint`). */
+function customProblem(issue: z.core.$ZodIssueCustom, path: KeyPath, context: IssueContext): ConfigProblem {
+  const message = /\bfound\b/.test(issue.message)
+    ? issue.message
+    : `${issue.message}, found ${found(context, path)}`;
+  const schema = schemaAt(context.jsonSchema, path);
+  const description = schema?.description !== undefined ? `: ${schema.description}` : '';
+  const hint = (issue.params as { hint?: unknown } | undefined)?.hint;
+  return problemAt(
+    context,
+    path,
+    message,
+    typeof hint === 'string' ? hint : `correct ${optionName(path)}${description}`,
+  );
+}
+
+/** A string of the wrong shape: say which shape (the schema's message), not "a string". */
+function formatProblem(issue: z.core.$ZodIssueInvalidStringFormat, path: KeyPath, context: IssueContext) {
+  const wanted =
+    issue.format === 'regex'
+      ? issue.message
+      : issue.format === 'url'
+        ? 'a URL such as http://127.0.0.1:4566'
+        : `a valid ${issue.format}`;
+  return problemAt(
+    context,
+    path,
+    `expected ${wanted}, found ${found(context, path)}`,
+    optionHint(context, path, wanted),
+  );
 }
 
 function boundText(issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig): string {

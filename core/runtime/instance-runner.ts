@@ -14,6 +14,7 @@ import type { InstanceStatus, StatusRegistry } from '../status/status-registry.j
 import { LoggerToken } from '../tokens.js';
 import { InstanceSubmitter } from './instance-submitter.js';
 import type { LoadedInstance } from '../config/loaded-instance.js';
+import { AGENT_KEYS_IGNORED } from '../config/reserved-keys.js';
 import { describeSchedule } from './instance-schedule.js';
 import type { SelfTelemetry } from './self-telemetry.js';
 
@@ -70,6 +71,10 @@ export class InstanceRunner {
     this.child.bind(CheckToken).to(instance.definition.checkClass);
     this.check = this.child.get<Check>(CheckToken);
 
+    for (const key of instance.ignoredKeys ?? []) {
+      const reason = AGENT_KEYS_IGNORED[key.replace(/^init_config\./, '')] ?? 'it means nothing here';
+      this.logger.debug(`${key}: ignored (${reason})`);
+    }
     const { reserved } = instance;
     const tags = [...reserved.tags, ...options.globalTags];
     if (reserved.service) tags.push(`service:${reserved.service}`);
@@ -169,7 +174,7 @@ export class InstanceRunner {
       outcome.ok ? ServiceCheckStatus.OK : ServiceCheckStatus.CRITICAL,
       outcome.ok ? {} : { message: outcome.error },
     );
-    this.record(outcome);
+    this.record(outcome, runOptions.dryRun ?? false);
     if (!runOptions.dryRun) this.options.telemetry?.run(instance, outcome, this.submitter.counts);
     try {
       await sink.flush();
@@ -179,7 +184,11 @@ export class InstanceRunner {
     return outcome;
   }
 
-  private record(outcome: RunOutcome): void {
+  /**
+   * Status counters, and one log line per run as the Agent's "Done running check" (INFO; DEBUG for
+   * `dogwatch check`, which prints its own summary) or ERROR with the reason.
+   */
+  private record(outcome: RunOutcome, dryRun: boolean): void {
     const status = this.statusEntry;
     const now = new Date().toISOString();
     const counts = this.submitter.counts;
@@ -193,13 +202,16 @@ export class InstanceRunner {
     status.events += counts.events;
     status.serviceChecks += counts.serviceChecks;
     status.warnings = [...this.submitter.warnings];
+    const figures =
+      `${Math.round(outcome.durationMs)} ms: ${counts.metricSamples} metric samples, ` +
+      `${counts.events} events, ${counts.serviceChecks} service checks`;
     if (outcome.ok) {
       status.lastSuccess = now;
-      this.logger.debug(`run ok in ${Math.round(outcome.durationMs)} ms, ${counts.metricSamples} samples`);
+      this.logger.log(dryRun ? 'debug' : 'info', `Done running check in ${figures}`);
     } else {
       status.errors++;
       status.lastError = { time: now, message: outcome.error ?? 'unknown error' };
-      this.logger.error(`run failed: ${outcome.error ?? 'unknown error'}`);
+      this.logger.error(`run failed after ${figures}: ${outcome.error ?? 'unknown error'}`);
     }
   }
 

@@ -111,6 +111,7 @@ export class CloudWatchService {
           'UnknownOperationException',
           `Operation ${call.operation} is not supported by the emulator`,
           400,
+          'InvalidAction',
         );
     }
   }

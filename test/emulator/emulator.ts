@@ -2,8 +2,9 @@
  * AwsEmulator: one HTTP port serving CloudWatch, Lambda, the Tagging API, API Gateway v1/v2, CloudTrail
  * and STS to the real AWS SDK v3 clients.
  *
- * Dispatch: `X-Amz-Target` (JSON protocols), a form body with `Action` (STS awsQuery), else the REST
- * path. Region and access key come from the SigV4 `Authorization` header's credential scope;
+ * Dispatch: `X-Amz-Target` (JSON protocols), a form body with `Action` (the awsQuery protocol:
+ * CloudWatch for `Version=2010-08-01`, else STS), else the REST path. CloudWatch answers both JSON 1.0
+ * and the query protocol (query-protocol.ts), so every AWS CLI version and older SDKs work. Region and access key come from the SigV4 `Authorization` header's credential scope;
  * signatures are not verified. The account is the access key's (World.accountForAccessKey).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -24,6 +25,7 @@ import {
   type FaultTarget,
 } from './faults.js';
 import { LambdaService } from './lambda.js';
+import { CLOUDWATCH_QUERY_VERSION, decodeQueryInput, encodeQueryOutput } from './query-protocol.js';
 import { StsService } from './sts.js';
 import { TaggingService } from './tagging.js';
 import { AwsError, errorResponse, newRequestId, type WireProtocol, type WireResponse } from './wire.js';
@@ -97,12 +99,14 @@ function route(
     );
   }
   if (String(headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
-    const action = new URLSearchParams(body).get('Action') ?? '';
+    const form = new URLSearchParams(body);
+    const action = form.get('Action') ?? '';
+    const cloudwatch = form.get('Version') === CLOUDWATCH_QUERY_VERSION;
     return {
-      service: 'sts',
+      service: cloudwatch ? 'cloudwatch' : 'sts',
       operation: action,
       protocol: 'query',
-      iamAction: `sts:${action}`,
+      iamAction: `${cloudwatch ? 'cloudwatch' : 'sts'}:${action}`,
       pathParams: [],
     };
   }
@@ -388,7 +392,7 @@ export class AwsEmulator {
 
     let result: HandlerResult;
     try {
-      result = this.handlers[r.service](call);
+      result = this.handle(call, requestId);
     } catch (e) {
       if (e instanceof AwsError) return fail(e);
       return fail(
@@ -411,6 +415,17 @@ export class AwsEmulator {
       headers: { 'content-type': contentType, 'x-amzn-requestid': requestId },
       body: mutated ?? result.body,
     });
+  }
+
+  /**
+   * Runs the service's handler. CloudWatch is implemented over JSON: a query-protocol call is decoded
+   * into the same JSON input and its JSON answer written back as CloudWatch's XML.
+   */
+  private handle(call: Call, requestId: string): HandlerResult {
+    if (call.service !== 'cloudwatch' || call.protocol !== 'query') return this.handlers[call.service](call);
+    const result = this.handlers.cloudwatch({ ...call, body: JSON.stringify(decodeQueryInput(call.body)) });
+    const output = JSON.parse(result.body) as Record<string, unknown>;
+    return { ...result, body: encodeQueryOutput(call.operation, output, requestId) };
   }
 
   /** Waits `ms` (forever when undefined) or until the client disconnects or the emulator stops. */

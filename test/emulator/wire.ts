@@ -39,6 +39,12 @@ const JSON_NAMESPACE: Record<string, string> = {
   cloudtrail: 'com.amazonaws.cloudtrail.v20131101',
 };
 
+/** XML namespaces of the services that speak the query protocol. */
+const QUERY_XMLNS: Record<string, string> = {
+  sts: 'https://sts.amazonaws.com/doc/2011-06-15/',
+  cloudwatch: 'http://monitoring.amazonaws.com/doc/2010-08-01/',
+};
+
 /** Writes an AwsError in the shape the service's protocol uses. */
 export function errorResponse(
   protocol: WireProtocol,
@@ -49,7 +55,7 @@ export function errorResponse(
   const fault = error.status >= 500 ? 'Receiver' : 'Sender';
   if (protocol === 'query') {
     const body =
-      `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">` +
+      `<ErrorResponse xmlns="${QUERY_XMLNS[service] ?? QUERY_XMLNS.sts}">` +
       `<Error><Type>${fault}</Type><Code>${xml(error.queryCode)}</Code><Message>${xml(error.message)}</Message></Error>` +
       `<RequestId>${requestId}</RequestId></ErrorResponse>`;
     return {

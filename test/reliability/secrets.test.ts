@@ -68,7 +68,7 @@ process.stdin.on('end', () => {
 });
 `,
   );
-  chmodSync(backend, 0o755);
+  chmodSync(backend, 0o700);
   ws.writeConf(
     'amazon_rekognition',
     [

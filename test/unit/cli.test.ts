@@ -54,3 +54,36 @@ test('dogwatch health follows DOGWATCH_STATUS_ADDR: 200 → exit 0, 503 or no an
   });
   assert.match((await health('off')).stdout, /status listener is off/);
 });
+
+test('dogwatch health reads status_addr as the daemon does: flag, then env, then dogwatch.yaml', async () => {
+  const { createServer } = await import('node:http');
+  const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const server = createServer((_request, response) => response.end('{"status":"ok"}'));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  const dir = await mkdtemp(join(tmpdir(), 'dogwatch-health-'));
+  const env = { ...process.env };
+  delete env.DOGWATCH_STATUS_ADDR;
+  delete env.DOGWATCH_CONFIG;
+  try {
+    await writeFile(join(dir, 'dogwatch.yaml'), `status_addr: 127.0.0.1:${port}\n`);
+    assert.match((await run(process.execPath, [CLI, 'health'], { cwd: dir, env })).stdout, /^200 /);
+    // The flag wins over the file.
+    await assert.rejects(
+      run(process.execPath, [CLI, 'health', '--status-addr', '127.0.0.1:1'], { cwd: dir, env }),
+      (e: { code?: number; stdout?: string }) => e.code === 1 && /127\.0\.0\.1:1\//.test(e.stdout ?? ''),
+    );
+    await assert.rejects(
+      run(process.execPath, [CLI, 'health'], { cwd: dir, env: { ...env, DOGWATCH_STATUS_ADDR: 'nope:x' } }),
+      (e: { code?: number; stderr?: string }) => {
+        assert.equal(e.code, 1);
+        assert.match(e.stderr ?? '', /DOGWATCH_STATUS_ADDR: expected host:port.*found "nope:x"/);
+        return true;
+      },
+    );
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -60,6 +60,8 @@ export interface SourceScan {
 
 const CLIENT_MODULE = /^@aws-sdk\/client-/;
 const CREDENTIALS_MODULE = /^@aws-sdk\/credential-provider/;
+/** SDK helpers that make no AWS call (the SDK's region table, read by config validation). */
+const LOCAL_HELPERS = new Set(['@aws-sdk/core/client#partition']);
 
 /** Which imported names are calls to AWS (as opposed to clients, types, exceptions). */
 function isOperationSymbol(module: string, name: string): boolean {
@@ -109,7 +111,11 @@ export function scanSource(fileName: string, text: string): SourceScan {
 
   const record = (module: string, name: string, node: ts.Node): void => {
     if (isOperationSymbol(module, name)) uses.push({ symbol: `${module}#${name}`, where: where(node) });
-    else if (!CLIENT_MODULE.test(module) && !CREDENTIALS_MODULE.test(module))
+    else if (
+      !CLIENT_MODULE.test(module) &&
+      !CREDENTIALS_MODULE.test(module) &&
+      !LOCAL_HELPERS.has(`${module}#${name}`)
+    )
       problems.push(`${where(node)}: ${name} from ${module} is not a client or credential provider`);
   };
 

@@ -273,7 +273,16 @@ test('.dockerignore keeps build inputs and drops local artefacts', () => {
       .map((line) => line.trim())
       .filter((line) => line !== '' && !line.startsWith('#')),
   );
-  for (const needed of ['package.json', 'package-lock.json', 'tsconfig.json', 'core', 'checks', 'test'])
+  for (const needed of [
+    'package.json',
+    'package-lock.json',
+    'tsconfig.json',
+    'tsconfig.build.json',
+    'scripts',
+    'core',
+    'checks',
+    'test',
+  ])
     assert.ok(!ignored.has(needed) && !ignored.has(`${needed}/`), `.dockerignore must not exclude ${needed}`);
   for (const excluded of ['node_modules', 'dist', '.git', '.state'])
     assert.ok(ignored.has(excluded), `.dockerignore should exclude ${excluded}`);

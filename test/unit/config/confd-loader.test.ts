@@ -268,6 +268,38 @@ describe('the bad-config corpus: each problem is located, the good instances bes
   });
 });
 
+describe("the Datadog Agent's reserved keys", () => {
+  test('no_index and loader (instance) and service and loader (init_config) load; init service applies', async () => {
+    const result = await load({
+      'amazon_lambda.d/conf.yaml': [
+        'init_config:',
+        '  service: web',
+        '  loader: python',
+        'instances:',
+        '  - regions: [us-east-1]',
+        '    no_index: true',
+        '    loader: core',
+        '  - regions: [eu-west-1]',
+        '    service: own',
+      ].join('\n'),
+    });
+    assert.deepEqual(result.problems.map(String), []);
+    const [first, second] = result.instances;
+    assert.equal(first?.reserved.service, 'web', "init_config's service applies to an instance without one");
+    assert.equal(second?.reserved.service, 'own', "an instance's own service wins");
+    assert.deepEqual(first?.ignoredKeys, ['no_index', 'loader', 'init_config.loader']);
+    assert.deepEqual(second?.ignoredKeys, ['init_config.loader']);
+  });
+
+  test('other init_config keys are still refused, with a did-you-mean', async () => {
+    const result = await load({
+      'amazon_lambda.d/conf.yaml': 'init_config:\n  servce: web\ninstances:\n  - regions: [us-east-1]\n',
+    });
+    const problem = only(result.problems, 'init_config.servce');
+    assert.match(problem.message, /unknown option 'servce' \(did you mean service\?\)/);
+  });
+});
+
 describe('ENC[] secrets through a real secret backend command', () => {
   test('resolves all handles in one call; an unresolvable handle is a located problem without secrets', async () => {
     const backend = await writeSecretBackend();
@@ -315,6 +347,27 @@ describe('ENC[] secrets through a real secret backend command', () => {
     assert.deepEqual(lambda?.secretPaths, ['initConfig.proxy', 'config.role_arn']);
     const rekognition = result.instances.find((i) => i.checkName === 'amazon_rekognition');
     assert.equal(rekognition?.config.region, `${CANARY}-good_region`);
+  });
+
+  test('ENC[] inside a longer value is refused where it is, not sent as written', async () => {
+    const result = await load({
+      'amazon_lambda.d/conf.yaml': [
+        'init_config:',
+        'instances:',
+        '  - regions: [us-east-1]',
+        '    tags: ["team:core", "owner:ENC[owner_handle]"]',
+        '  - regions: [eu-west-1]',
+      ].join('\n'),
+    });
+    const problem = only(result.problems, 'instances[0].tags[1]');
+    assert.equal(problem.line, 4);
+    assert.match(
+      problem.message,
+      /expected ENC\[\] to be the whole value .* found ENC\[ inside a longer value/,
+    );
+    assert.match(problem.hint ?? '', /write the whole value as ENC\[<handle>\]/);
+    assert.doesNotMatch(String(problem), /owner_handle/);
+    assert.deepEqual(loadedRegions(result), [['eu-west-1']]);
   });
 
   test('without a secret backend, ENC[] values are problems naming the key', async () => {

@@ -213,6 +213,41 @@ describe('daemon settings', () => {
       command: '/etc/dogwatch/bin/secrets',
       arguments: ['--vault', 'prod'],
       timeoutSeconds: 30,
+      allowGroupExec: false,
     });
+  });
+
+  test("the Agent's DD_SECRET_BACKEND_* variables work; dogwatch's own names win over them", () => {
+    const agent = load({
+      env: {
+        DD_SECRET_BACKEND_COMMAND: '/opt/secrets/bin/fetch',
+        DD_SECRET_BACKEND_ARGUMENTS: '--vault prod',
+        DD_SECRET_BACKEND_TIMEOUT: '12',
+        DD_SECRET_BACKEND_COMMAND_ALLOW_GROUP_EXEC_PERM: 'true',
+      },
+    });
+    assert.deepEqual(agent.secretBackend, {
+      command: '/opt/secrets/bin/fetch',
+      arguments: ['--vault', 'prod'],
+      timeoutSeconds: 12,
+      allowGroupExec: true,
+    });
+    const both = load({
+      env: {
+        DD_SECRET_BACKEND_COMMAND: '/opt/agent-secrets',
+        DOGWATCH_SECRET_BACKEND_COMMAND: '/opt/dogwatch-secrets',
+        DD_SECRET_BACKEND_TIMEOUT: '12',
+      },
+    });
+    assert.equal(both.secretBackend?.command, '/opt/dogwatch-secrets');
+    assert.equal(both.secretBackend?.timeoutSeconds, 12);
+    const bad = problemsOf(() =>
+      load({ env: { DD_SECRET_BACKEND_COMMAND: '/x', DD_SECRET_BACKEND_TIMEOUT: 'soon' } }),
+    );
+    assert.equal(bad.problems[0]?.keyPath, 'DD_SECRET_BACKEND_TIMEOUT');
+    assert.match(
+      String(bad.problems[0]),
+      /expected a number of seconds .* found "soon" — fix: fix or unset DD_SECRET_BACKEND_TIMEOUT/,
+    );
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseDocument } from 'yaml';
 import { parseExampleOptionNames, renderConfExample } from '../../../core/config/example-writer.js';
-import { RESERVED_INSTANCE_KEYS } from '../../../core/config/reserved-keys.js';
+import { RESERVED_INIT_CONFIG_KEYS, RESERVED_INSTANCE_KEYS } from '../../../core/config/reserved-keys.js';
 import { fakeLambda } from './fake-checks.js';
 
 test('renderConfExample documents every option of the schemas, reserved keys included', () => {
@@ -12,7 +12,10 @@ test('renderConfExample documents every option of the schemas, reserved keys inc
     [...names.instances].sort(),
     [...Object.keys(fakeLambda.instanceSchema.shape), ...RESERVED_INSTANCE_KEYS].sort(),
   );
-  assert.deepEqual(names.initConfig, Object.keys(fakeLambda.initConfigSchema.shape));
+  assert.deepEqual(names.initConfig, [
+    ...Object.keys(fakeLambda.initConfigSchema.shape),
+    ...RESERVED_INIT_CONFIG_KEYS,
+  ]);
 });
 
 test('each option carries its description, type, required-ness and default', () => {

@@ -97,6 +97,6 @@ process.stdin.on('end', () => {
 });
 `,
   );
-  await chmod(command, 0o755);
+  await chmod(command, 0o700);
   return { command, callsLog };
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { loadConfd } from '../../../core/config/confd-loader.js';
@@ -9,6 +9,7 @@ import {
   SecretBackendError,
   secretHandleOf,
 } from '../../../core/config/secret-resolver.js';
+import { secretBackendPermissionProblem } from '../../../core/config/secret-backend-permissions.js';
 import { CANARY, definitions, writeConfd, writeSecretBackend, removeTempDirs } from './fake-checks.js';
 
 after(removeTempDirs);
@@ -63,7 +64,7 @@ test('backend failures reject with SecretBackendError and never quote its output
   const dir = (await writeSecretBackend()).command.replace(/secret-backend\.mjs$/, '');
   const script = async (name: string, body: string) => {
     const path = join(dir, name);
-    await writeFile(path, `#!${process.execPath}\n${body}\n`, { mode: 0o755 });
+    await writeFile(path, `#!${process.execPath}\n${body}\n`, { mode: 0o700 });
     return path;
   };
   // Only the slow backend meets the timeout: the others get one no loaded machine reaches.
@@ -82,7 +83,7 @@ test('backend failures reject with SecretBackendError and never quote its output
     });
   }
   const missing = new CommandSecretResolver({ command: join(dir, 'does-not-exist') });
-  await assert.rejects(missing.resolve(['h']), /could not run the secret backend command .*ENOENT/);
+  await assert.rejects(missing.resolve(['h']), /secret backend command .*ENOENT/);
 });
 
 test('a failing backend turns every ENC[] value of the load into a located problem', async () => {
@@ -102,4 +103,50 @@ test('a failing backend turns every ENC[] value of the load into a located probl
   assert.equal(result.problems[0]!.line, 4);
   assert.match(result.problems[0]!.message, /exited with code 1/);
   assert.equal(result.instances.length, 1);
+});
+
+test("the secret backend file follows the Agent's permission rules (owner only; group r-x when allowed)", async () => {
+  const { command } = await writeSecretBackend();
+  const cases: Array<[mode: number, allowGroupExec: boolean, refusal: RegExp | undefined]> = [
+    [0o700, false, undefined],
+    [0o100, false, undefined],
+    [0o600, false, /not executable by this user/],
+    [0o710, false, /'group' or 'others' have rights on it \(mode 710\).* chmod 700/],
+    [0o701, false, /'group' or 'others' have rights on it/],
+    [0o755, false, /'group' or 'others' have rights on it \(mode 755\)/],
+    [0o750, true, undefined],
+    [0o770, true, /'others' have rights on it or 'group' may write it \(mode 770\).* chmod 750/],
+    [0o701, true, /'others' have rights on it/],
+    [0o702, true, /'others' have rights on it/],
+  ];
+  for (const [mode, allowGroupExec, refusal] of cases) {
+    await chmod(command, mode);
+    const problem = secretBackendPermissionProblem(command, allowGroupExec);
+    if (refusal === undefined) assert.equal(problem, undefined, `mode ${mode.toString(8)}`);
+    else assert.match(problem ?? 'accepted', refusal, `mode ${mode.toString(8)}`);
+  }
+  assert.match(
+    secretBackendPermissionProblem('no-such-backend-on-path', false) ?? '',
+    /cannot find .* on PATH/,
+  );
+});
+
+test('a group-writable backend is refused before it runs: every ENC[] value is a problem saying chmod', async () => {
+  const backend = await writeSecretBackend();
+  await chmod(backend.command, 0o775);
+  const confdDir = await writeConfd({
+    'amazon_lambda.d/conf.yaml': 'init_config:\ninstances:\n  - regions: all\n    role_arn: ENC[good_role]\n',
+  });
+  const result = await loadConfd({
+    confdDir,
+    definitions,
+    env: {},
+    secretResolver: new CommandSecretResolver({ command: backend.command }),
+  });
+  assert.equal(result.instances.length, 0);
+  assert.match(
+    String(result.problems[0]),
+    /instances\[0\]\.role_arn: .*refusing to run the secret backend command .*chmod 700/,
+  );
+  await assert.rejects(readFile(backend.callsLog), { code: 'ENOENT' }, 'the backend must not have run');
 });

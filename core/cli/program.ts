@@ -1,0 +1,87 @@
+/**
+ * The `dogwatch` command line. Each command imports what it needs when it runs, so `health` (the
+ * container probe) and `status` never load the AWS SDK, the checks or the config schemas.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { VERSION } from '../version.js';
+import type { CommonOptions } from './daemon-commands.js';
+
+type CheckFlags = CommonOptions & { instance?: number; json?: boolean; emit?: boolean };
+
+/** Options every command shares: where the configuration is and how to log. */
+function withCommonOptions(command: Command): Command {
+  return command
+    .version(VERSION, '-V, --version')
+    .option('-c, --config <path>', 'dogwatch.yaml daemon settings (env DOGWATCH_CONFIG)')
+    .option('--confd <dir>', 'conf.d folder (env DOGWATCH_CONFD, default ./conf.d)')
+    .option('--state-dir <dir>', 'folder for watermarks (env DOGWATCH_STATE_DIR, default ./.state)')
+    .option(
+      '--status-addr <host:port>',
+      'status listener, or "off" (env DOGWATCH_STATUS_ADDR, default 127.0.0.1:5005)',
+    )
+    .addOption(
+      new Option('--log-level <level>', 'env DOGWATCH_LOG_LEVEL').choices(['error', 'warn', 'info', 'debug']),
+    )
+    .addOption(new Option('--log-format <format>', 'env DOGWATCH_LOG_FORMAT').choices(['text', 'json']));
+}
+
+const integer = (text: string): number => {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number ≥ 0');
+  return n;
+};
+
+export function buildProgram(): Command {
+  const program = new Command('dogwatch')
+    .description('Collects AWS CloudWatch metrics and sends them to a local Datadog Agent over DogStatsD')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError();
+
+  withCommonOptions(
+    program.command('run').description('run the daemon (every instance of conf.d on its schedule)'),
+  ).action(async (flags: CommonOptions) => (await import('./daemon-commands.js')).runDaemon(flags));
+
+  withCommonOptions(
+    program
+      .command('check <name>')
+      .description('run one check once and print what would be sent (nothing is persisted unless --emit)'),
+  )
+    .option('--instance <n>', 'only the nth instance of the check (0-based)', integer)
+    .option('--json', 'one JSON object per line')
+    .option('--emit', 'also send to DogStatsD and persist progress, like a daemon run')
+    .action(async (name: string, flags: CheckFlags) =>
+      (await import('./daemon-commands.js')).checkCommand(name, flags),
+    );
+
+  withCommonOptions(
+    program
+      .command('configcheck')
+      .description('validate conf.d and print the resolved instances (secrets masked)'),
+  )
+    .option('--json', 'print JSON')
+    .action(async (flags: CommonOptions & { json?: boolean }) =>
+      (await import('./daemon-commands.js')).configcheckCommand(flags),
+    );
+
+  withCommonOptions(program.command('status').description("print the running daemon's status"))
+    .option('--json', 'print the raw JSON')
+    .action(async (flags: CommonOptions & { json?: boolean }) =>
+      (await import('./probe-commands.js')).statusCommand(flags),
+    );
+
+  withCommonOptions(
+    program.command('health').description("probe the running daemon's /health (exit 0 or 1)"),
+  ).action(async (flags: CommonOptions) => (await import('./probe-commands.js')).healthCommand(flags));
+
+  program
+    .command('demo')
+    .version(VERSION, '-V, --version')
+    .description('run the three checks against the built-in AWS emulator and a local DogStatsD listener')
+    .option('--seconds <n>', 'how long to run (real seconds)', integer, 20)
+    .option('--speed <n>', 'virtual seconds per real second', integer, 60)
+    .action(async (flags: { seconds: number; speed: number }) => {
+      const { runDemo } = await import('./demo.js');
+      await runDemo(flags);
+    });
+  return program;
+}
