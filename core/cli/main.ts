@@ -17,6 +17,7 @@ import { DogStatsdSink } from '../sink/dogstatsd-sink.js';
 import { FanoutSink } from '../sink/fanout-sink.js';
 import { StatusRegistry } from '../status/status-registry.js';
 import { VERSION } from '../version.js';
+import { assetsCommand } from './assets-command.js';
 import { printStatus } from './print-status.js';
 
 interface CommonOptions extends DaemonFlags {
@@ -264,6 +265,8 @@ export function buildProgram(): Command {
   withCommonOptions(
     program.command('health').description("probe the running daemon's /health (exit 0 or 1)"),
   ).action((flags: CommonOptions) => healthCommand(flags));
+
+  program.addCommand(assetsCommand(withCommonOptions));
 
   program
     .command('demo')
