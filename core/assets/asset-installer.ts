@@ -76,9 +76,11 @@ interface DatadogApis {
 
 /** The official client, loaded only here: it is large, and only `assets install` needs it. */
 async function connect(target: DatadogTarget, credentials: DatadogCredentials): Promise<DatadogApis> {
-  const { client, logger, v1 } = await import('@datadog/datadog-api-client');
-  // The client logs failed requests with their stack on stderr; explain() reports them instead, once.
-  logger.setLevel('silent');
+  const datadog = await import('@datadog/datadog-api-client');
+  const { client, v1 } = datadog;
+  // The client's logger (loglevel, typed `any`) prints failed requests with their stack on stderr;
+  // explain() reports them instead, once.
+  (datadog.logger as { setLevel(level: 'silent'): void }).setLevel('silent');
   const api = target.apiUrl ? new URL(target.apiUrl) : undefined;
   const configuration = client.createConfiguration({
     authMethods: { apiKeyAuth: credentials.apiKey, appKeyAuth: credentials.appKey },

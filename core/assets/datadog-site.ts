@@ -35,7 +35,10 @@ export function datadogSite(value: string | undefined): string {
   if (site === '') return DEFAULT_SITE;
   if ((DATADOG_SITES as readonly string[]).includes(site)) return site;
   // A URL copied from the browser (`https://app.datadoghq.eu/`) names the site too.
-  const host = site.replace(/^https?:\/\//, '').replace(/\/.*$/, '').replace(/^(app|api)\./, '');
+  const host = site
+    .replace(/^https?:\/\//, '')
+    .replace(/\/.*$/, '')
+    .replace(/^(app|api)\./, '');
   const hint = (DATADOG_SITES as readonly string[]).includes(host) ? host : closestMatch(site, DATADOG_SITES);
   throw new DatadogSiteError(
     `DD_SITE=${value} is not a Datadog site${hint ? ` (did you mean ${hint}?)` : ''}. ` +
