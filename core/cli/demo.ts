@@ -209,6 +209,10 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   out(
     'Next: `npm test` runs the test suite; README.md explains configuration and running next to a Datadog Agent.',
   );
+  out(
+    'Dashboards and recommended monitors for these metrics are in checks/*/assets/ (`dogwatch assets list`); ' +
+      'install them with `DD_API_KEY=… DD_APP_KEY=… dogwatch assets install` (README: Dashboards and monitors).',
+  );
 }
 
 function requestCount(requests: readonly { operation: string; count: number }[], operation: string): number {
