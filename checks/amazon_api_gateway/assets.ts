@@ -1,5 +1,5 @@
 import type { AssetDraft } from '../../core/assets/asset.js';
-import { dashboard, type GroupSpec } from '../../core/assets/dashboard-builder.js';
+import { dashboard, type GroupSpec, type WidgetSpec } from '../../core/assets/dashboard-builder.js';
 import type { CatalogMetric, MetricCatalog, MetricQueries } from '../../core/assets/metric-catalog.js';
 import { CLOUDWATCH_EVALUATION_DELAY, monitor } from '../../core/assets/monitor-builder.js';
 
@@ -80,79 +80,89 @@ function overview(q: MetricQueries): GroupSpec {
   };
 }
 
-/** Three columns: each API type with its own metric names, grouped by API so rates stay per type. */
-function sideBySide(q: MetricQueries): GroupSpec {
+/**
+ * Three columns, each API type with its own metric names. Rates are grouped by API: `count` is shared
+ * by REST and HTTP APIs, and only a REST API has a `5xxerror` to divide by its count (and so on).
+ */
+function protocolColumns(q: MetricQueries): WidgetSpec[] {
   const by = { by: PER_API };
   const requests = q.sum('aws.apigateway.count', by);
+  return [
+    {
+      kind: 'timeseries',
+      title: 'REST: 4xx and 5xx',
+      queries: { c4xx: q.sum('aws.apigateway.4xxerror', by), c5xx: q.sum('aws.apigateway.5xxerror', by) },
+      formulas: [
+        { formula: 'c4xx', alias: '4xx', display: 'bars', palette: 'orange' },
+        { formula: 'c5xx', alias: '5xx', display: 'bars', palette: 'warm' },
+      ],
+    },
+    {
+      kind: 'timeseries',
+      title: 'HTTP: 4xx and 5xx',
+      queries: { c4xx: q.sum('aws.apigateway.4xx', by), c5xx: q.sum('aws.apigateway.5xx', by) },
+      formulas: [
+        { formula: 'c4xx', alias: '4xx', display: 'bars', palette: 'orange' },
+        { formula: 'c5xx', alias: '5xx', display: 'bars', palette: 'warm' },
+      ],
+    },
+    {
+      kind: 'timeseries',
+      title: 'WebSocket: messages and connections',
+      queries: {
+        messages: q.sum('aws.apigateway.message_count.sum', by),
+        connects: q.sum('aws.apigateway.connect_count.sum', by),
+      },
+      formulas: [
+        { formula: 'messages', alias: 'messages', display: 'bars' },
+        { formula: 'connects', alias: 'connections', display: 'bars', palette: 'cool' },
+      ],
+    },
+    {
+      kind: 'timeseries',
+      title: 'REST: error rates (%)',
+      queries: {
+        c4xx: q.sum('aws.apigateway.4xxerror', by),
+        c5xx: q.sum('aws.apigateway.5xxerror', by),
+        requests,
+      },
+      formulas: [
+        { formula: 'c4xx / requests * 100', alias: '4xx %', palette: 'orange' },
+        { formula: 'c5xx / requests * 100', alias: '5xx %', palette: 'warm' },
+      ],
+    },
+    {
+      kind: 'timeseries',
+      title: 'HTTP: error rates (%)',
+      queries: { c4xx: q.sum('aws.apigateway.4xx', by), c5xx: q.sum('aws.apigateway.5xx', by), requests },
+      formulas: [
+        { formula: 'c4xx / requests * 100', alias: '4xx %', palette: 'orange' },
+        { formula: 'c5xx / requests * 100', alias: '5xx %', palette: 'warm' },
+      ],
+    },
+    {
+      kind: 'timeseries',
+      title: 'WebSocket: errors',
+      queries: {
+        client: q.sum('aws.apigateway.client_error.sum', by),
+        integration: q.sum('aws.apigateway.integration_error.sum', by),
+        execution: q.sum('aws.apigateway.execution_error.sum', by),
+      },
+      formulas: [
+        { formula: 'client', alias: 'client errors', display: 'bars', palette: 'orange' },
+        { formula: 'integration', alias: 'integration errors', display: 'bars', palette: 'warm' },
+        { formula: 'execution', alias: 'execution errors', display: 'bars', palette: 'purple' },
+      ],
+    },
+  ];
+}
+
+function sideBySide(q: MetricQueries): GroupSpec {
+  const requests = q.sum('aws.apigateway.count', { by: PER_API });
   return {
     title: 'REST | HTTP | WebSocket',
     widgets: [
-      {
-        kind: 'timeseries',
-        title: 'REST: 4xx and 5xx',
-        queries: { c4xx: q.sum('aws.apigateway.4xxerror', by), c5xx: q.sum('aws.apigateway.5xxerror', by) },
-        formulas: [
-          { formula: 'c4xx', alias: '4xx', display: 'bars', palette: 'orange' },
-          { formula: 'c5xx', alias: '5xx', display: 'bars', palette: 'warm' },
-        ],
-      },
-      {
-        kind: 'timeseries',
-        title: 'HTTP: 4xx and 5xx',
-        queries: { c4xx: q.sum('aws.apigateway.4xx', by), c5xx: q.sum('aws.apigateway.5xx', by) },
-        formulas: [
-          { formula: 'c4xx', alias: '4xx', display: 'bars', palette: 'orange' },
-          { formula: 'c5xx', alias: '5xx', display: 'bars', palette: 'warm' },
-        ],
-      },
-      {
-        kind: 'timeseries',
-        title: 'WebSocket: messages and connections',
-        queries: {
-          messages: q.sum('aws.apigateway.message_count.sum', by),
-          connects: q.sum('aws.apigateway.connect_count.sum', by),
-        },
-        formulas: [
-          { formula: 'messages', alias: 'messages', display: 'bars' },
-          { formula: 'connects', alias: 'connections', display: 'bars', palette: 'cool' },
-        ],
-      },
-      {
-        kind: 'timeseries',
-        title: 'REST: error rates (%)',
-        queries: {
-          c4xx: q.sum('aws.apigateway.4xxerror', by),
-          c5xx: q.sum('aws.apigateway.5xxerror', by),
-          requests,
-        },
-        formulas: [
-          { formula: 'c4xx / requests * 100', alias: '4xx %', palette: 'orange' },
-          { formula: 'c5xx / requests * 100', alias: '5xx %', palette: 'warm' },
-        ],
-      },
-      {
-        kind: 'timeseries',
-        title: 'HTTP: error rates (%)',
-        queries: { c4xx: q.sum('aws.apigateway.4xx', by), c5xx: q.sum('aws.apigateway.5xx', by), requests },
-        formulas: [
-          { formula: 'c4xx / requests * 100', alias: '4xx %', palette: 'orange' },
-          { formula: 'c5xx / requests * 100', alias: '5xx %', palette: 'warm' },
-        ],
-      },
-      {
-        kind: 'timeseries',
-        title: 'WebSocket: errors',
-        queries: {
-          client: q.sum('aws.apigateway.client_error.sum', by),
-          integration: q.sum('aws.apigateway.integration_error.sum', by),
-          execution: q.sum('aws.apigateway.execution_error.sum', by),
-        },
-        formulas: [
-          { formula: 'client', alias: 'client errors', display: 'bars', palette: 'orange' },
-          { formula: 'integration', alias: 'integration errors', display: 'bars', palette: 'warm' },
-          { formula: 'execution', alias: 'execution errors', display: 'bars', palette: 'purple' },
-        ],
-      },
+      ...protocolColumns(q),
       {
         kind: 'timeseries',
         title: 'Requests by API (REST and HTTP)',

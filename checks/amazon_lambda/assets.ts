@@ -1,7 +1,7 @@
 import type { AssetDraft } from '../../core/assets/asset.js';
 import { dashboard, type GroupSpec } from '../../core/assets/dashboard-builder.js';
 import type { MetricCatalog, MetricQueries } from '../../core/assets/metric-catalog.js';
-import { CLOUDWATCH_EVALUATION_DELAY, monitor } from '../../core/assets/monitor-builder.js';
+import { lambdaMonitors } from './monitors.js';
 
 /** Tags of each dimension scope's series (lambdaIntegration's scope rules and seriesTags). */
 export const LAMBDA_SCOPE_TAGS: Readonly<Record<string, readonly string[]>> = {
@@ -23,15 +23,13 @@ export const LAMBDA_SCOPE_TAGS: Readonly<Record<string, readonly string[]>> = {
 
 const TEMPLATE_VARIABLES = ['region', 'aws_account', 'functionname', 'env'];
 const PER_FUNCTION = ['functionname'];
-const MONITOR_GROUPS = ['aws_account', 'region', 'functionname'];
 /** AWS's default concurrent-executions quota per account and region. */
 const DEFAULT_ACCOUNT_CONCURRENCY = 1000;
-const A_DAY_MS = 86_400_000;
-const AN_HOUR_MS = 3_600_000;
 
 function overview(q: MetricQueries): GroupSpec {
   const invocations = q.sum('aws.lambda.invocations');
   const errors = q.sum('aws.lambda.errors');
+  const value = { kind: 'value', width: 2, height: 2 } as const;
   return {
     title: 'Overview',
     widgets: [
@@ -44,18 +42,14 @@ function overview(q: MetricQueries): GroupSpec {
           'Counts are read with `.as_count()`. Narrow with the `functionname`, `region`, `aws_account` and `env` variables.',
       },
       {
-        kind: 'value',
-        width: 2,
-        height: 2,
+        ...value,
         title: 'Invocations',
         queries: { invocations },
         formula: 'invocations',
       },
-      { kind: 'value', width: 2, height: 2, title: 'Errors', queries: { errors }, formula: 'errors' },
+      { ...value, title: 'Errors', queries: { errors }, formula: 'errors' },
       {
-        kind: 'value',
-        width: 2,
-        height: 2,
+        ...value,
         title: 'Error rate',
         queries: { errors, invocations },
         formula: 'errors / invocations * 100',
@@ -64,26 +58,20 @@ function overview(q: MetricQueries): GroupSpec {
         thresholds: { warning: 1, critical: 10 },
       },
       {
-        kind: 'value',
-        width: 2,
-        height: 2,
+        ...value,
         title: 'Throttles',
         queries: { throttles: q.sum('aws.lambda.throttles') },
         formula: 'throttles',
       },
       {
-        kind: 'value',
-        width: 2,
-        height: 2,
+        ...value,
         title: 'Slowest p99 duration',
         queries: { p99: q.max('aws.lambda.duration.p99', { reducer: 'max' }) },
         formula: 'p99',
         unit: 'ms',
       },
       {
-        kind: 'value',
-        width: 2,
-        height: 2,
+        ...value,
         title: 'Peak account concurrency',
         queries: { peak: q.max('aws.lambda.concurrent_executions_global.maximum', { reducer: 'max' }) },
         formula: 'peak',
@@ -391,108 +379,6 @@ export function coldStartsAndCost(catalog: MetricCatalog, q: MetricQueries): Gro
       },
     ],
   };
-}
-
-function lambdaMonitors(q: MetricQueries): AssetDraft[] {
-  const by = { by: MONITOR_GROUPS };
-  const invocations = q.sum('aws.lambda.invocations', by).query;
-  const errors = q.sum('aws.lambda.errors', by).query;
-  const throttles = q.sum('aws.lambda.throttles', by).query;
-  const who = '{{functionname.name}} ({{region.name}}, account {{aws_account.name}})';
-  const common = { evaluationDelay: CLOUDWATCH_EVALUATION_DELAY, tags: ['integration:amazon_lambda'] };
-  return [
-    monitor({
-      ...common,
-      stem: 'high_error_rate',
-      name: `[dogwatch] AWS Lambda: high error rate on ${who}`,
-      reducer: 'sum',
-      window: 'last_15m',
-      expression: `${errors} / ${invocations} * 100`,
-      comparator: '>=',
-      critical: 10,
-      warning: 5,
-      message:
-        `{{#is_alert}}More than {{threshold}}% of the invocations of ${who} failed in the last 15 minutes.{{/is_alert}}\n` +
-        `{{#is_warning}}{{warn_threshold}}% or more of the invocations of ${who} failed.{{/is_warning}}\n` +
-        'Look at the function’s logs and at recent deployments.',
-    }),
-    monitor({
-      ...common,
-      stem: 'high_throttles',
-      name: `[dogwatch] AWS Lambda: requests throttled on ${who}`,
-      reducer: 'sum',
-      window: 'last_15m',
-      // Throttled requests are not invocations: the share is of all requests, so it stays defined
-      // when every request is throttled.
-      expression: `${throttles} / (${invocations} + ${throttles}) * 100`,
-      comparator: '>=',
-      critical: 20,
-      warning: 5,
-      message:
-        `{{value}}% of the requests to ${who} were throttled in the last 15 minutes. ` +
-        'Check the function’s reserved concurrency and the account’s concurrency (dashboard: Concurrency).',
-    }),
-    ...asyncMonitors(q, who, common),
-  ];
-}
-
-function asyncMonitors(
-  q: MetricQueries,
-  who: string,
-  common: { evaluationDelay: number; tags: string[] },
-): AssetDraft[] {
-  const by = { by: MONITOR_GROUPS };
-  const failures = (stem: string, metric: string, what: string): AssetDraft =>
-    monitor({
-      ...common,
-      stem,
-      name: `[dogwatch] AWS Lambda: ${what} on ${who}`,
-      reducer: 'sum',
-      window: 'last_15m',
-      expression: q.sum(metric, by).query,
-      comparator: '>',
-      critical: 0,
-      message: `${who}: {{value}} ${what} in the last 15 minutes. These events were not delivered.`,
-    });
-  return [
-    monitor({
-      ...common,
-      stem: 'timeout',
-      name: `[dogwatch] AWS Lambda: ${who} runs close to its timeout`,
-      reducer: 'max',
-      window: 'last_15m',
-      expression:
-        `${q.max('aws.lambda.duration.maximum', { ...by, unit: 'millisecond' }).query} / ` +
-        `(${q.max('aws.lambda.timeout', { ...by, unit: 'second' }).query} * 1000) * 100`,
-      comparator: '>=',
-      critical: 95,
-      warning: 80,
-      message:
-        `The longest invocation of ${who} reached {{value}}% of the function’s timeout. ` +
-        'At 100% invocations are cut off: raise the timeout or find what is slow.',
-    }),
-    monitor({
-      ...common,
-      stem: 'high_iterator_age',
-      name: `[dogwatch] AWS Lambda: stream processing falls behind on ${who}`,
-      reducer: 'max',
-      window: 'last_15m',
-      expression: q.max('aws.lambda.iterator_age.maximum', { ...by, unit: 'millisecond' }).query,
-      comparator: '>=',
-      critical: A_DAY_MS,
-      warning: AN_HOUR_MS,
-      message:
-        `${who} reads records {{value}} ms old from its stream. Records older than the stream’s retention ` +
-        '(24 hours by default) are lost: add concurrency (parallelization factor, shards) or fix slow batches.',
-    }),
-    failures('dead_letter_errors', 'aws.lambda.dead_letter_errors', 'dead-letter queue errors'),
-    failures(
-      'destination_delivery_failures',
-      'aws.lambda.destination_delivery_failures',
-      'destination failures',
-    ),
-    failures('async_events_dropped', 'aws.lambda.async_events_dropped', 'asynchronous events dropped'),
-  ];
 }
 
 /** The AWS Lambda dashboard and recommended monitors, for one namespace's metric names. */
