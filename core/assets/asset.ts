@@ -80,8 +80,6 @@ export type AssetDraft =
   | { readonly kind: 'dashboard'; readonly stem: string; readonly body: DashboardJson }
   | { readonly kind: 'monitor'; readonly stem: string; readonly body: MonitorJson };
 
-export type AssetKind = AssetDraft['kind'];
-
 interface AssetIdentity {
   /**
    * `<owner>/<kind>s/<stem>`, e.g. `amazon_lambda/dashboards/overview`: the `dogwatch assets print`

@@ -22,7 +22,7 @@ const _everyClientSite: [Exclude<ClientSite, (typeof DATADOG_SITES)[number]>] ex
   true;
 void _everyClientSite;
 
-export const DEFAULT_SITE = 'datadoghq.com';
+const DEFAULT_SITE = 'datadoghq.com';
 
 export class DatadogSiteError extends Error {}
 
