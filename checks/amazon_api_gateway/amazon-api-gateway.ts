@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MetricCatalog } from '../../core/assets/metric-catalog.js';
 import type { CheckDefinition } from '../../core/check/check.js';
 import { cloudWatchCheckClass } from '../../core/cloudwatch/cloudwatch-check.js';
 import { cloudWatchInstanceShape } from '../../core/cloudwatch/engine-options.js';
@@ -11,6 +12,7 @@ import { loadMetricTable } from '../../core/cloudwatch/metric-table.js';
 import { dimensionValue, type Series } from '../../core/cloudwatch/series.js';
 import { packageFile } from '../../core/package-root.js';
 import { type ApiGatewayInventory, type ApiInfo, loadApiGatewayInventory } from './api-gateway-inventory.js';
+import { API_GATEWAY_SCOPE_TAGS, apiGatewayAssets, DETAILED_COVERAGE } from './assets.js';
 
 /** The API a series belongs to: REST series name it by ApiName, HTTP/WebSocket ones by ApiId. */
 function apiOf(series: Series, inventory: ApiGatewayInventory): ApiInfo | undefined {
@@ -142,4 +144,10 @@ export const amazonApiGatewayCheck: CheckDefinition = {
   initConfigSchema: z.object({}),
   defaultMinCollectionInterval: 60,
   checkClass: cloudWatchCheckClass(apiGatewayIntegration),
+  assets: (options) =>
+    apiGatewayAssets(
+      MetricCatalog.fromMetricTable(apiGatewayIntegration.metrics, API_GATEWAY_SCOPE_TAGS, options, [
+        DETAILED_COVERAGE,
+      ]),
+    ),
 };

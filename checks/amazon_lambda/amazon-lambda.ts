@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MetricCatalog } from '../../core/assets/metric-catalog.js';
 import type { CheckDefinition } from '../../core/check/check.js';
 import { cloudWatchCheckClass } from '../../core/cloudwatch/cloudwatch-check.js';
 import { cloudWatchInstanceShape } from '../../core/cloudwatch/engine-options.js';
@@ -13,6 +14,7 @@ import {
   type LambdaInventory,
   loadLambdaInventory,
 } from './lambda-inventory.js';
+import { LAMBDA_SCOPE_TAGS, lambdaAssets } from './assets.js';
 
 interface LambdaResources extends LambdaInventory {
   /** AWS tags of us-east-1 masters, for their replicas elsewhere. */
@@ -148,4 +150,6 @@ export const amazonLambdaCheck: CheckDefinition = {
   initConfigSchema: z.object({}),
   defaultMinCollectionInterval: 60,
   checkClass: cloudWatchCheckClass(lambdaIntegration),
+  assets: (options) =>
+    lambdaAssets(MetricCatalog.fromMetricTable(lambdaIntegration.metrics, LAMBDA_SCOPE_TAGS, options)),
 };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MetricCatalog } from '../../core/assets/metric-catalog.js';
 import type { CheckDefinition } from '../../core/check/check.js';
 import { cloudWatchCheckClass } from '../../core/cloudwatch/cloudwatch-check.js';
 import { cloudWatchInstanceShape } from '../../core/cloudwatch/engine-options.js';
@@ -6,6 +7,7 @@ import type { CloudWatchIntegration } from '../../core/cloudwatch/integration.js
 import { loadMetricTable } from '../../core/cloudwatch/metric-table.js';
 import { dimensionValue } from '../../core/cloudwatch/series.js';
 import { packageFile } from '../../core/package-root.js';
+import { REKOGNITION_SCOPE_TAGS, rekognitionAssets } from './assets.js';
 
 /** Rekognition publishes per Operation; there is no taggable resource. */
 export const rekognitionIntegration: CloudWatchIntegration = {
@@ -22,4 +24,8 @@ export const amazonRekognitionCheck: CheckDefinition = {
   initConfigSchema: z.object({}),
   defaultMinCollectionInterval: 60,
   checkClass: cloudWatchCheckClass(rekognitionIntegration),
+  assets: (options) =>
+    rekognitionAssets(
+      MetricCatalog.fromMetricTable(rekognitionIntegration.metrics, REKOGNITION_SCOPE_TAGS, options),
+    ),
 };

@@ -1,5 +1,6 @@
 import type { Newable } from 'inversify';
 import type { z } from 'zod';
+import type { AssetDraft, AssetOptions } from '../assets/asset.js';
 import type { AlertType, ServiceCheckStatus } from '../sink/samples.js';
 
 /**
@@ -34,6 +35,11 @@ export interface CheckDefinition<
   readonly defaultMinCollectionInterval: number;
   /** Resolved from the instance's child container, so it can @inject(InstanceConfigToken) etc. */
   readonly checkClass: Newable<Check>;
+  /**
+   * Optional dashboards and recommended monitors for the integration (`dogwatch assets`), for the
+   * metric names an instance with `options.namespace` sends. Core names, marks and installs them.
+   */
+  readonly assets?: (options: AssetOptions) => readonly AssetDraft[];
 }
 
 /** Identity of one configured instance, bound in its child container. */

@@ -115,4 +115,8 @@ export function printDemoReport(screen: DemoScreen, results: DemoResults): void 
     'Next: `npm test` runs the test suite; README.md explains the configuration and running ' +
       'next to a Datadog Agent.',
   );
+  screen.text(
+    'Dashboards and recommended monitors for these metrics: `dogwatch assets list`; install them with ' +
+      '`DD_API_KEY=… DD_APP_KEY=… dogwatch assets install` (README: Dashboards and monitors).',
+  );
 }

@@ -4,6 +4,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { VERSION } from '../version.js';
+import type { AssetFlags, InstallFlags } from './assets-command.js';
 import type { CommonOptions } from './daemon-commands.js';
 
 type CheckFlags = CommonOptions & { instance?: number; json?: boolean; emit?: boolean };
@@ -73,6 +74,8 @@ export function buildProgram(): Command {
     program.command('health').description("probe the running daemon's /health (exit 0 or 1)"),
   ).action(async (flags: CommonOptions) => (await import('./probe-commands.js')).healthCommand(flags));
 
+  addAssetsCommand(program);
+
   program
     .command('demo')
     .version(VERSION, '-V, --version')
@@ -84,4 +87,42 @@ export function buildProgram(): Command {
       await runDemo(flags);
     });
   return program;
+}
+
+/** `dogwatch assets list|print|install` (the Datadog client is loaded only by `install`). */
+function addAssetsCommand(program: Command): void {
+  const assets = program
+    .command('assets')
+    .version(VERSION, '-V, --version')
+    .description('Datadog dashboards and recommended monitors for the checks and for dogwatch itself');
+  const namespaceHelp =
+    'for metrics sent with this instance `namespace:` ("" for none); default: the namespaces of the conf.d instances';
+  const actions = () => import('./assets-command.js');
+  withCommonOptions(assets.command('list').description('list the assets, one per line: key, kind, title'))
+    .option('--namespace <prefix>', namespaceHelp)
+    .action(async (flags: AssetFlags) => (await actions()).listAssets(flags));
+  withCommonOptions(
+    assets
+      .command('print [name]')
+      .description('print an asset (or those a prefix names, or all) as Datadog API JSON on stdout'),
+  )
+    .option('--namespace <prefix>', namespaceHelp)
+    .action(async (name: string | undefined, flags: AssetFlags) => (await actions()).printAsset(name, flags));
+  withCommonOptions(
+    assets
+      .command('install [names...]')
+      .description(
+        'create or update the assets in a Datadog organisation (DD_API_KEY, DD_APP_KEY, DD_SITE); ' +
+          'only what dogwatch created before is updated',
+      ),
+  )
+    .option('--namespace <prefix>', namespaceHelp)
+    .option('--dry-run', 'read the organisation and say what would be created or updated; write nothing')
+    .option(
+      '--api-url <url>',
+      'the Datadog API address instead of https://api.<DD_SITE> (a proxy, a test server)',
+    )
+    .action(async (names: string[], flags: InstallFlags) =>
+      (await actions()).installAssetsCommand(names, flags),
+    );
 }
