@@ -78,6 +78,9 @@ class SwitchableClock implements Clock {
   now(): number {
     return this.current.now();
   }
+  monotonic(): number {
+    return this.current.monotonic();
+  }
 }
 
 interface Listener {

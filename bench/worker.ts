@@ -96,6 +96,9 @@ class BenchClock implements Clock {
   now(): number {
     return this.current.now();
   }
+  monotonic(): number {
+    return this.current.monotonic();
+  }
 }
 
 /** Freshness ages in 0.5 s buckets up to 4,000 s: constant memory whatever the run count. */

@@ -8,7 +8,9 @@ import type { Clock } from './clock.js';
 import type { Logger } from './log/logger.js';
 import { cloudWatchModule, type CloudWatchModuleOptions } from './cloudwatch/cloudwatch-check.js';
 import type { StatusRegistry } from './status/status-registry.js';
-import { ClockToken, LoggerToken, StateDirToken, StatusRegistryToken } from './tokens.js';
+import { CursorStore } from './state/cursor-store.js';
+import { processStateFiles } from './state/state-files.js';
+import { ClockToken, CursorStoreToken, LoggerToken, StateDirToken, StatusRegistryToken } from './tokens.js';
 
 export interface RootContainerOptions {
   readonly clock: Clock;
@@ -30,6 +32,17 @@ export function createRootContainer(options: RootContainerOptions): Container {
   container.bind(LoggerToken).toConstantValue(options.logger);
   container.bind(StatusRegistryToken).toConstantValue(options.status);
   container.bind(StateDirToken).toConstantValue(options.stateDir);
+  container
+    .bind<CursorStore>(CursorStoreToken)
+    .toConstantValue(
+      new CursorStore({
+        stateDir: options.stateDir,
+        logger: options.logger,
+        clock: options.clock,
+        files: processStateFiles(),
+      }),
+    )
+    .onDeactivation((store) => store.close());
   container.load(
     cloudWatchModule({ logger: options.logger, ...options.cloudWatch }),
     builtinChecksModule,

@@ -10,3 +10,5 @@ export const StatusRegistryToken = Symbol.for('dogwatch.StatusRegistry');
 export const StateDirToken = Symbol.for('dogwatch.StateDir');
 /** dogwatch's own metrics (core/runtime/self-telemetry.ts). */
 export const SelfTelemetryToken = Symbol.for('dogwatch.SelfTelemetry');
+/** The process's one CursorStore (core/state/cursor-store.ts): what every source delivered. */
+export const CursorStoreToken = Symbol.for('dogwatch.CursorStore');

@@ -11,7 +11,9 @@ import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/creden
 import { StandardRetryStrategy } from '@smithy/core/retry';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { SMITHY_CONTEXT_KEY, type AwsCredentialIdentity, type Pluggable } from '@smithy/types';
+import { SystemClock } from '../clock.js';
 import type { Logger } from '../log/logger.js';
+import { ServerTime } from './server-time.js';
 import { awsCallScope, classifyAwsError, type CallOutcome } from './aws-call-stats.js';
 import { useLeanCloudWatchCodec } from './lean-cloudwatch-codec.js';
 import {
@@ -84,6 +86,8 @@ export class AwsClientFactory {
     private readonly options: AwsClientOptions = DEFAULT_AWS_CLIENT_OPTIONS,
     /** At debug level, one line per HTTP attempt (see logAttempt); nothing otherwise. */
     private readonly logger?: Logger,
+    /** Fed with the Date of every AWS answer: collection's "now" (see server-time.ts). */
+    readonly serverTime: ServerTime = new ServerTime(new SystemClock()),
   ) {
     this.requestHandler = new NodeHttpHandler({
       httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 64 }),
@@ -211,6 +215,7 @@ export class AwsClientFactory {
   ): Pluggable<I, O> {
     const limiter = this.limiter;
     const logger = this.logger;
+    const serverTime = this.serverTime;
     const maxAttempts = this.options.maxAttempts;
     return {
       applyToStack(stack) {
@@ -242,10 +247,12 @@ export class AwsClientFactory {
             const attempt = { service, operation, region, request: args.request, started, maxAttempts };
             try {
               const result = await next(args);
+              serverTime.observe(dateOf(result.response));
               scope?.stats.record(operation, 'ok');
               if (logger?.isDebugEnabled()) logAttempt(logger, attempt, 'ok');
               return result;
             } catch (error) {
+              serverTime.observe(dateOf((error as { $response?: unknown }).$response));
               const outcome = classifyAwsError(error);
               scope?.stats.record(operation, outcome);
               if (logger?.isDebugEnabled()) logAttempt(logger, attempt, outcome, error);
@@ -297,6 +304,12 @@ function logAttempt(logger: Logger, attempt: Attempt, outcome: CallOutcome, erro
     `AWS ${attempt.service} ${attempt.operation} ${attempt.region}${which}: ${outcome}${detail} in ` +
       `${Math.round(performance.now() - attempt.started)} ms`,
   );
+}
+
+/** The Date header of a raw HTTP response, if it has one. */
+function dateOf(response: unknown): string | undefined {
+  const headers = (response as { headers?: Record<string, string | undefined> } | undefined)?.headers;
+  return headers?.date ?? headers?.Date;
 }
 
 /** The credentials the SDK signed a call with (its auth-scheme middleware records them in the context). */

@@ -47,6 +47,8 @@ export interface InstanceInfo {
   readonly checkName: string;
   /** `<check>:<hash>` or `<check>:<name>:<hash>`, stable across restarts (see core/config/instance-id.ts). */
   readonly instanceId: string;
+  /** The instance's `name`, if it has one: part of what identifies its cursors, unlike its other options. */
+  readonly instanceName?: string;
   /** The conf.d file and 1-based line of the instance, for messages. */
   readonly source: { readonly file: string; readonly line: number };
 }

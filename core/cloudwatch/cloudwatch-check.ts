@@ -15,7 +15,9 @@ import {
 } from '../aws/aws-client-factory.js';
 import { ApiRateLimiter, DEFAULT_API_QUOTAS } from '../aws/token-bucket.js';
 import type { SelfTelemetry } from '../runtime/self-telemetry.js';
-import { ClockToken, LoggerToken, SelfTelemetryToken, StateDirToken } from '../tokens.js';
+import type { CursorStore } from '../state/cursor-store.js';
+import { ClockToken, CursorStoreToken, LoggerToken, SelfTelemetryToken } from '../tokens.js';
+import { ServerTime } from '../aws/server-time.js';
 import { CloudWatchEngine, type EngineServices } from './cloudwatch-engine.js';
 import type { CloudWatchInstanceOptions } from './engine-options.js';
 import type { CloudWatchIntegration } from './integration.js';
@@ -35,19 +37,22 @@ export interface CloudWatchModuleOptions {
 export function cloudWatchModule(options: CloudWatchModuleOptions = {}): ContainerModule {
   return new ContainerModule(({ bind }) => {
     bind<AwsClientFactory>(AwsClientFactoryToken)
-      .toConstantValue(
-        new AwsClientFactory(
-          new ApiRateLimiter({ ...DEFAULT_API_QUOTAS, ...options.quotas }),
-          { ...DEFAULT_AWS_CLIENT_OPTIONS, ...options.client },
-          options.logger,
-        ),
+      .toDynamicValue(
+        (context) =>
+          new AwsClientFactory(
+            new ApiRateLimiter({ ...DEFAULT_API_QUOTAS, ...options.quotas }),
+            { ...DEFAULT_AWS_CLIENT_OPTIONS, ...options.client },
+            options.logger,
+            new ServerTime(context.get<Clock>(ClockToken)),
+          ),
       )
+      .inSingletonScope()
       .onDeactivation((factory) => factory.destroy());
     bind(EngineServicesToken)
       .toDynamicValue((context): EngineServices => ({
         clients: context.get<AwsClientFactory>(AwsClientFactoryToken),
         clock: context.get<Clock>(ClockToken),
-        stateDir: context.get<string>(StateDirToken),
+        cursors: context.get<CursorStore>(CursorStoreToken),
         telemetry: context.get<SelfTelemetry>(SelfTelemetryToken, { optional: true }),
       }))
       .inSingletonScope();

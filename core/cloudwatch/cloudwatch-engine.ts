@@ -19,13 +19,8 @@ import { fetchMetricData, MAX_QUERIES_PER_REQUEST, type QueryResult } from './me
 import type { MetricRow } from './metric-table.js';
 import { dimensionSignature, type Series, SeriesInterner } from './series.js';
 import { TtlCache } from './ttl-cache.js';
-import {
-  NOTHING_PENDING,
-  ProgressUpdates,
-  type QueryProgress,
-  stateId,
-  WatermarkStore,
-} from './watermark-store.js';
+import { cursorId, legacyQueryId } from '../state/cursor-id.js';
+import { type CursorStore, CursorUpdates, type LegacyOwner, NOTHING_SEEN } from '../state/cursor-store.js';
 
 /** Concurrent GetMetricData requests per region and instance; the token bucket bounds the rate. */
 const FETCH_CONCURRENCY = 4;
@@ -33,6 +28,8 @@ const FETCH_CONCURRENCY = 4;
 const PLAN_SLICE = 500;
 /** Planned queries looked at between two yields while a run's batches are formed (state pruned, a previous plan indexed). */
 const WORK_SLICE = 5_000;
+/** A generous size of one query's cursor in a journal record (id, watermark, a pending period or two). */
+const JOURNAL_BYTES_PER_QUERY = 64;
 /** Batches handed to the sink but not yet flushed, before fetching waits: bounds the sink's queue. */
 const MAX_UNFLUSHED_BATCHES = 8;
 
@@ -44,7 +41,7 @@ type InstanceConfig = Readonly<CloudWatchInstanceOptions & Record<string, unknow
  * run: a run allocates nothing per query that outlives it.
  */
 interface PlannedQuery {
-  /** Watermark id: stateId(`region|MetricName|dims|stat|period`). Empty for reference queries. */
+  /** Cursor id (see queryCursorId). Empty for reference queries. */
   readonly id: string;
   readonly series: Series;
   readonly statistic: string;
@@ -97,11 +94,26 @@ export interface RunSummary {
   readonly failures: readonly string[];
 }
 
+/**
+ * Progress of one query: `w` is the end of its last settled period (ms); `seen` lists period starts
+ * ≥ w already sent (points that arrived while an earlier period is still awaited). A view of the
+ * query's CursorEntry, whose marks are numbers for metric cursors.
+ */
+export interface QueryProgress {
+  readonly w: number;
+  readonly seen: readonly number[];
+}
+
+/** A watermark this far past AWS's "now" cannot have been written by a run: it is refused. */
+const FUTURE_ALLOWANCE_MS = 10 * 60_000;
+/** The wall clock differing from AWS's by more than this is worth a warning. */
+const SKEW_WARNING_MS = 30_000;
+
 /** Process-wide services the engine shares between instances. */
 export interface EngineServices {
   readonly clients: AwsClientFactory;
   readonly clock: Clock;
-  readonly stateDir: string;
+  readonly cursors: CursorStore;
   readonly telemetry?: SelfTelemetry;
 }
 
@@ -117,7 +129,8 @@ export interface EngineServices {
  * It knows nothing of any integration: everything specific comes from the CloudWatchIntegration.
  */
 export class CloudWatchEngine<R = unknown> {
-  private readonly store: WatermarkStore;
+  private readonly store: CursorStore;
+  private readonly legacyOwner: LegacyOwner;
   private readonly access: AwsAccess;
   private readonly discovery: TtlCache<Series[]>;
   private readonly resources: TtlCache<R>;
@@ -127,8 +140,6 @@ export class CloudWatchEngine<R = unknown> {
   private readonly rowsByKind = new Map<string, [string, MetricRow[]][]>();
   /** Numbers GetMetricData query Ids: never reused, so a query kept from an older plan keeps a unique Id. */
   private queryNumber = 0;
-  /** Per region, the plan version whose queries the store was last pruned to (see collectRegion). */
-  private readonly prunedFor = new Map<string, string>();
   private readonly rowsByMetric: Map<string, MetricRow[]>;
   private readonly scopeBySignature: Map<string, ScopeRule>;
   private readonly metricFilter: NameFilter;
@@ -136,9 +147,12 @@ export class CloudWatchEngine<R = unknown> {
   private readonly resourceFilter: NameFilter;
   private currentWarnings: ((message: string) => void) | undefined;
   private currentDryRun = false;
+  /** The wall clock's skew from AWS's at the last run, to log a step once. */
+  private lastSkewMs = 0;
   /**
-   * End of the first window this instance tried to collect, kept until a run fully succeeds: if the first
-   * runs fail (AssumeRole denied, a region down), collection still starts where the daemon started.
+   * End of the first window this instance tried, kept until a run fully succeeds: if the first runs
+   * fail before any query exists (AssumeRole denied, ListMetrics failing), new queries still start
+   * where the instance started. Once they exist, their cursors are on disk.
    */
   private firstAttemptEndMs: number | undefined;
 
@@ -149,7 +163,8 @@ export class CloudWatchEngine<R = unknown> {
     private readonly logger: Logger,
     private readonly services: EngineServices,
   ) {
-    this.store = new WatermarkStore(services.stateDir, info.instanceId, logger);
+    this.store = services.cursors;
+    this.legacyOwner = legacyOwnerOf(info);
     this.access = {
       roleArn: config.role_arn,
       externalId: config.external_id,
@@ -189,8 +204,10 @@ export class CloudWatchEngine<R = unknown> {
 
   async run(context: CheckRunContext): Promise<RunSummary> {
     // Until it succeeds once, every run loads the state again: a run must not collect without it.
-    const warning = await this.store.load();
-    if (warning) context.submit.warning(warning);
+    for (const warning of await this.store.load()) context.submit.warning(warning);
+    // Before anything is sent: the state folder can be written (after a full disk, everything in
+    // memory is written again first), or the run fails saying which file and how to fix it.
+    if (!context.dryRun) await this.store.prepareToWrite();
     const stats = new AwsCallStats();
     this.currentWarnings = (message) => context.submit.warning(message);
     this.currentDryRun = context.dryRun;
@@ -202,10 +219,15 @@ export class CloudWatchEngine<R = unknown> {
   }
 
   private async collect(context: CheckRunContext, stats: AwsCallStats): Promise<RunSummary> {
-    const now = this.services.clock.now();
-    const endMs = Math.floor((now - this.config.delay * 1000) / this.periodMs) * this.periodMs;
-    if (!context.dryRun) this.firstAttemptEndMs ??= endMs;
+    const windowEnd = (at: number): number =>
+      Math.floor((at - this.config.delay * 1000) / this.periodMs) * this.periodMs;
+    // Before any AWS call can fail: where this instance started (see firstAttemptEndMs).
+    if (!context.dryRun) this.firstAttemptEndMs ??= windowEnd(this.services.clients.serverTime.now());
     const accountId = await this.services.clients.accountId(this.access);
+    // AWS's time, not the wall clock's: see ServerTime. The call above brought a Date if none came yet.
+    const now = this.services.clients.serverTime.now();
+    this.noticeClockSkew(context);
+    const endMs = windowEnd(now);
     const regions =
       this.config.regions === 'all'
         ? await this.services.clients.enabledRegions(this.access)
@@ -227,6 +249,7 @@ export class CloudWatchEngine<R = unknown> {
               `${region}: ${result.failedBatches} GetMetricData batch(es) failed (${result.firstError})`,
             );
           }
+          if (result.stateError) failures.push(`${region}: ${result.stateError.message}`);
           if (result.undelivered > 0) {
             failures.push(
               `${region}: ${result.undelivered} batch(es) not delivered, fetched again next run (${result.firstDeliveryError})`,
@@ -237,11 +260,11 @@ export class CloudWatchEngine<R = unknown> {
         }
       }),
     );
-    if (!context.dryRun) await this.store.compactIfDue(now);
+    if (!context.dryRun) await this.store.compactIfDue();
 
     const requests = stats.callsByOperation().GetMetricData ?? 0;
-    if (!context.dryRun) this.reportSelfMetrics(stats, { datapoints, queries, now, newestPeriodEnd });
     if (failures.length === 0) this.firstAttemptEndMs = undefined;
+    if (!context.dryRun) this.reportSelfMetrics(stats, { datapoints, queries, now, newestPeriodEnd });
     if (failures.length > 0) {
       // The failed windows keep their watermarks and are fetched again next run.
       throw new Error(`collection incomplete — ${failures.sort().join('; ')}`);
@@ -287,6 +310,7 @@ export class CloudWatchEngine<R = unknown> {
     firstError?: string;
     undelivered: number;
     firstDeliveryError?: string;
+    stateError?: Error;
   }> {
     const context = this.regionContext(region, accountId, run.signal);
     const plan = await this.plan(context);
@@ -306,28 +330,51 @@ export class CloudWatchEngine<R = unknown> {
     // (plan order within one watermark), so the shared window of a batch stays tight. Grouping instead of
     // a comparison sort, and in slices: at 250,000 queries this loop held the event loop for ~300 ms.
     const groups = new Map<number, Batch>();
-    const firstEnd = Math.min(endMs, this.firstAttemptEndMs ?? endMs);
     const referenceProgress: QueryProgress = {
       w: endMs - Math.max(lookbackMs, 5 * periodMs),
-      emitted: NOTHING_PENDING,
+      seen: NOTHING_SEEN,
     };
+    // Cursors this run creates (new queries, cursors adopted from older state files, refused ones),
+    // recorded before anything is fetched: a crash in the first run cannot move where a query starts.
+    const created = new CursorUpdates();
+    let refused = 0;
     const planned = plan.queries;
     for (let i = 0; i < planned.length; i++) {
       if (i % WORK_SLICE === WORK_SLICE - 1) await yieldToEventLoop();
       const query = planned[i]!;
-      let progress: QueryProgress = query.emitted
-        ? (this.store.get(query.id) ?? { w: firstEnd - lookbackMs, emitted: NOTHING_PENDING })
-        : referenceProgress;
+      let progress = query.emitted ? this.cursorOf(query.id) : referenceProgress;
+      if (progress === undefined || progress.w > endMs + FUTURE_ALLOWANCE_MS) {
+        if (progress !== undefined) refused++;
+        progress = (progress === undefined && this.adoptLegacy(query, region, run.dryRun)) || {
+          w: Math.min(endMs, this.firstAttemptEndMs ?? endMs) - lookbackMs,
+          seen: NOTHING_SEEN,
+        };
+        created.add(query.id, progress.w, progress.seen);
+      }
       if (progress.w < cutoff) {
         clamped++;
-        const emitted = progress.emitted.filter((t) => t >= cutoff);
-        progress = { w: cutoff, emitted: emitted.length > 0 ? emitted : NOTHING_PENDING };
+        const seen = progress.seen.filter((t) => t >= cutoff);
+        progress = { w: cutoff, seen: seen.length > 0 ? seen : NOTHING_SEEN };
       }
       if (progress.w >= endMs) continue;
       let group = groups.get(progress.w);
       if (!group) groups.set(progress.w, (group = { queries: [], progress: [] }));
       group.queries.push(query);
       group.progress.push(progress);
+    }
+    if (refused > 0) {
+      context.warn(
+        `${region}: ${refused} cursor(s) were more than ${FUTURE_ALLOWANCE_MS / 60_000} min past AWS's time ` +
+          `(${new Date(endMs).toISOString()}): refused; those queries start again from the first-run lookback`,
+      );
+    }
+    if (!run.dryRun) {
+      const release = this.store.reserve(created.size * JOURNAL_BYTES_PER_QUERY);
+      try {
+        this.store.record(created);
+      } finally {
+        release();
+      }
     }
     if (clamped > 0) {
       context.warn(
@@ -360,18 +407,24 @@ export class CloudWatchEngine<R = unknown> {
     let firstError: string | undefined;
     let undelivered = 0;
     let firstDeliveryError: string | undefined;
+    let stateError: Error | undefined;
+    let outsideWindow = 0;
     const problemsSeen = new Set<string>();
 
     // Emits a fetched batch as one delivery; returns it settled, then its progress recorded.
-    const emitBatch = (batch: Batch, fetched: FetchedBatch): Promise<void> | undefined => {
+    const emitBatch = (
+      batch: Batch,
+      fetched: FetchedBatch,
+      release: () => void,
+    ): Promise<void> | undefined => {
       if (fetched.unknownIds.length > 0) {
         context.warn(
           `${region}: GetMetricData returned unknown query ids (${fetched.unknownIds.slice(0, 3).join(', ')}); ignored`,
         );
       }
-      const updates = new ProgressUpdates();
-      const firstWindows = new ProgressUpdates();
+      const updates = new CursorUpdates();
       const delivery = run.submit.openDelivery();
+      const window = { startMs: batch.progress[0]!.w, endMs };
       crashPoint('before-emit');
       for (let i = 0; i < batch.queries.length; i++) {
         const query = batch.queries[i]!;
@@ -384,43 +437,57 @@ export class CloudWatchEngine<R = unknown> {
             context.warn(`${region} ${query.series.key} ${query.statistic}: ${problem}`);
           }
         }
-        const emittedNow = this.emitQuery(query, progress, result, delivery, inspected);
+        const emittedNow = this.emitQuery(query, progress, result, window, delivery, inspected);
+        outsideWindow += emittedNow.refused;
         datapoints += emittedNow.count;
         newestPeriodEnd = Math.max(newestPeriodEnd, emittedNow.newest + periodMs);
         if (query.emitted) {
-          // An incomplete answer keeps the watermark: the window is asked again, the emitted set dedupes.
+          // An incomplete answer keeps the watermark: the window is asked again, the seen set dedupes.
           const w = result.complete
-            ? settledWatermark(progress.w, emittedNow.emitted, endMs, now, periodMs, lateHorizonMs)
+            ? settledWatermark(progress.w, emittedNow.seen, endMs, now, periodMs, lateHorizonMs)
             : progress.w;
-          const pending = pendingAfter(emittedNow.emitted, w);
-          // A query seen for the first time is recorded even when nothing arrived: otherwise its
-          // synthetic first window would slide forward with every run and skip late periods.
-          const isNew = this.store.get(query.id) === undefined;
-          if (isNew) firstWindows.add(query.id, progress.w, NOTHING_PENDING);
-          if (isNew || w !== progress.w || pending.length !== progress.emitted.length) {
-            updates.add(query.id, w, pending);
-          }
+          const pending = pendingAfter(emittedNow.seen, w);
+          if (w !== progress.w || pending.length !== progress.seen.length) updates.add(query.id, w, pending);
         }
       }
       if (run.dryRun) return undefined;
       crashPoint('mid-emit');
       // Fetching goes on while the batch leaves the socket; its progress is recorded in the
       // continuation of its own delivery (nothing can interleave), at most MAX_UNFLUSHED_BATCHES behind.
-      return delivery.settle().then(
-        () => this.store.record(updates),
-        (error: unknown) => {
-          // Not recorded: the batch is fetched and sent again next run. New queries keep their
-          // first window, or it would slide forward and its points would never be asked again.
-          this.store.record(firstWindows);
-          undelivered++;
-          firstDeliveryError ??= describe(error);
-        },
-      );
+      return delivery
+        .settle()
+        .then(
+          () => {
+            try {
+              this.store.record(updates);
+            } catch (error) {
+              // Sent but not written down: kept in memory, and nothing more is sent until it is written.
+              stateError ??= error instanceof Error ? error : new Error(describe(error));
+            }
+          },
+          (error: unknown) => {
+            // Not recorded: the batch is fetched and sent again next run.
+            undelivered++;
+            firstDeliveryError ??= describe(error);
+          },
+        )
+        .finally(release);
     };
     // One batch, fetched then emitted. A function of its own so that nothing of the batch (the answer,
     // its points) stays referenced from the worker's frame while the worker waits for the next one: held
     // across that wait, a whole batch survived into the old generation and died there.
     const fetchAndEmit = async (batch: Batch): Promise<Promise<void> | undefined> => {
+      // Room on disk for this batch's record before it is sent: a full disk stops it here, not between
+      // "sent" and "recorded"; and nothing is sent after a record could not be written (CursorStore).
+      let release = (): void => undefined;
+      if (!run.dryRun) {
+        try {
+          release = this.store.reserve(batch.queries.length * JOURNAL_BYTES_PER_QUERY);
+        } catch (error) {
+          stateError ??= error instanceof Error ? error : new Error(describe(error));
+          return undefined;
+        }
+      }
       let fetched: FetchedBatch;
       try {
         fetched = await fetchMetricData(
@@ -438,9 +505,12 @@ export class CloudWatchEngine<R = unknown> {
         this.logger.warn(
           `${region}: GetMetricData failed after retries; the window is fetched again next run: ${describe(error)}`,
         );
+        release();
         return undefined;
       }
-      return emitBatch(batch, fetched);
+      const delivered = emitBatch(batch, fetched, release);
+      if (delivered === undefined) release();
+      return delivered;
     };
     let next = 0;
     const worker = async (): Promise<void> => {
@@ -460,20 +530,11 @@ export class CloudWatchEngine<R = unknown> {
     await Promise.all(unflushed);
 
     if (this.integration.inspectPoints) this.integration.inspectPoints(inspected, plan.resources, context);
-    if (
-      !run.dryRun &&
-      failedBatches === 0 &&
-      undelivered === 0 &&
-      this.prunedFor.get(region) !== plan.version
-    ) {
-      // State of series no longer planned is dropped once per plan: an unchanged plan leaves nothing behind.
-      this.prunedFor.set(region, plan.version);
-      const keep = new Set<string>();
-      for (let i = 0; i < planned.length; i++) {
-        if (i % WORK_SLICE === WORK_SLICE - 1) await yieldToEventLoop();
-        if (planned[i]!.emitted) keep.add(planned[i]!.id);
-      }
-      await this.store.retainOnly(keep, `${region}|`);
+    if (outsideWindow > 0) {
+      context.warn(
+        `${region}: CloudWatch returned ${outsideWindow} point(s) outside the asked window or off the ` +
+          `${this.config.period}s period grid; refused (never emitted, never a watermark)`,
+      );
     }
     return {
       datapoints,
@@ -483,27 +544,37 @@ export class CloudWatchEngine<R = unknown> {
       firstError,
       undelivered,
       firstDeliveryError,
+      stateError,
     };
   }
 
   /**
-   * Emits the points of one query not sent before; returns how many, the newest, and every period start
-   * now known to be sent at or after the watermark (`progress.emitted` itself when nothing was new).
+   * Emits the points of one query not sent before; returns how many, the newest, every period start
+   * now known to be sent at or after the watermark (`progress.seen` itself when nothing was new), and
+   * how many points were refused: outside the asked window, or off the period grid (a CloudWatch answer
+   * is never trusted to move a cursor past what was asked).
    */
   private emitQuery(
     query: PlannedQuery,
     progress: QueryProgress,
     result: QueryResult,
+    window: { readonly startMs: number; readonly endMs: number },
     submit: SampleEmitter,
     inspected: EmittedPoint[],
-  ): { count: number; newest: number; emitted: readonly number[] } {
-    let emitted = progress.emitted;
+  ): { count: number; newest: number; seen: readonly number[]; refused: number } {
+    let seen = progress.seen;
     let copied = false;
     let count = 0;
     let newest = 0;
+    let refused = 0;
+    const periodMs = this.periodMs;
     for (let i = 0; i < result.timestamps.length; i++) {
       const t = result.timestamps[i]!;
       const value = result.values[i]!;
+      if (t < window.startMs || t >= window.endMs || t % periodMs !== 0) {
+        refused++;
+        continue;
+      }
       if (query.inspected)
         inspected.push({
           emitted: query.emitted,
@@ -512,12 +583,12 @@ export class CloudWatchEngine<R = unknown> {
           timestamp: t,
           value,
         });
-      if (!query.emitted || t < progress.w || emitted.includes(t)) continue;
+      if (!query.emitted || t < progress.w || seen.includes(t)) continue;
       if (!copied) {
-        emitted = emitted.slice();
+        seen = seen.slice();
         copied = true;
       }
-      (emitted as number[]).push(t);
+      (seen as number[]).push(t);
       const options = { timestamp: t / 1000, tags: query.tags.tags, identityTags: query.tags.identity };
       for (const row of query.rows) {
         if (row.type === 'count') submit.count(row.metricName, value, options);
@@ -526,7 +597,39 @@ export class CloudWatchEngine<R = unknown> {
       count++;
       if (t > newest) newest = t;
     }
-    return { count, newest, emitted };
+    return { count, newest, seen, refused };
+  }
+
+  /** The stored cursor of a metric query (its marks are period starts). */
+  private cursorOf(id: string): QueryProgress | undefined {
+    return this.store.get(id) as QueryProgress | undefined;
+  }
+
+  /** The cursor a new query had in a state file of an earlier version, if any (kept in a dry run). */
+  private adoptLegacy(query: PlannedQuery, region: string, dryRun: boolean): QueryProgress | undefined {
+    const legacyId = legacyQueryId(region, query.series.key, query.statistic, this.config.period);
+    return this.store.adoptLegacy(legacyId, this.legacyOwner, !dryRun) as QueryProgress | undefined;
+  }
+
+  /** Logs and reports when the wall clock is away from AWS's time, once per change. */
+  private noticeClockSkew(context: CheckRunContext): void {
+    const skew = this.services.clients.serverTime.wallClockSkewMs();
+    const stepped = Math.abs(skew - this.lastSkewMs) > SKEW_WARNING_MS;
+    if (stepped) {
+      this.logger.warn(
+        `the system clock moved ${Math.round((skew - this.lastSkewMs) / 1000)} s against AWS's ` +
+          `(now ${Math.round(skew / 1000)} s ${skew >= 0 ? 'ahead' : 'behind'}); collection keeps to AWS's time`,
+      );
+      this.lastSkewMs = skew;
+    }
+    if (Math.abs(skew) > SKEW_WARNING_MS) {
+      context.submit.warning(
+        `the system clock is ${Math.round(Math.abs(skew) / 1000)} s ${skew > 0 ? 'ahead of' : 'behind'} AWS's ` +
+          "(the Date of its answers); windows and gaps are judged by AWS's time, nothing is skipped. Fix: NTP",
+      );
+    }
+    if (!context.dryRun)
+      this.services.telemetry?.instanceMetric(this.info, 'clock.skew', 'gauge', skew / 1000);
   }
 
   /** The region's query plan, rebuilt only when discovery, inventory or tags were refreshed. */
@@ -657,7 +760,21 @@ export class CloudWatchEngine<R = unknown> {
         return;
       }
       queries.push({
-        id: emitted ? this.store.canonicalId(stateId([region, s.key, statistic, period].join('|'))) : '',
+        id: emitted
+          ? this.store.canonicalId(
+              cursorId([
+                'metric',
+                this.info.checkName,
+                this.info.instanceName ?? '',
+                context.accountId,
+                region,
+                namespace,
+                s.key,
+                statistic,
+                period,
+              ]),
+            )
+          : '',
         series: s,
         statistic,
         rows,
@@ -830,8 +947,9 @@ export class CloudWatchEngine<R = unknown> {
   }
 
   /** Folds the journal into the snapshot (shutdown, instance removed). */
-  async dispose(): Promise<void> {
-    await this.store.compact();
+  /** Nothing of its own to release: the cursor store is the process's and closes with it. */
+  dispose(): Promise<void> {
+    return Promise.resolve();
   }
 }
 
@@ -849,7 +967,7 @@ export function advanceWatermark(
 ): QueryProgress {
   const list = [...emitted];
   const w = settledWatermark(progress.w, list, endMs, now, periodMs, lateHorizonMs);
-  return { w, emitted: [...pendingAfter(list, w)] };
+  return { w, seen: [...pendingAfter(list, w)] };
 }
 
 /** advanceWatermark's watermark, from a list of emitted period starts (a handful at most). */
@@ -871,9 +989,9 @@ function settledWatermark(
 
 /** The emitted period starts still at or after `w`, ascending; the shared empty list when none. */
 function pendingAfter(emitted: readonly number[], w: number): readonly number[] {
-  if (emitted.length === 0) return NOTHING_PENDING;
+  if (emitted.length === 0) return NOTHING_SEEN;
   const pending = emitted.filter((t) => t >= w);
-  return pending.length === 0 ? NOTHING_PENDING : pending.sort((a, b) => a - b);
+  return pending.length === 0 ? NOTHING_SEEN : pending.sort((a, b) => a - b);
 }
 
 function matchesTagFilters(
@@ -897,4 +1015,18 @@ function describe(error: unknown): string {
 /** The tags cache holds one entry per (region, resource types asked for). */
 function tagsCacheKey(types: readonly string[], region: string): string {
   return `${region}|${types.join(',')}`;
+}
+
+/**
+ * Where this instance's queries find their cursors in state files of versions before cursors were
+ * shared: the file named after its current instance ID, or any file of the same check and instance
+ * name (an instance whose options changed with the upgrade).
+ */
+function legacyOwnerOf(info: InstanceInfo): LegacyOwner {
+  const safe = (text: string): string => text.replace(/[^A-Za-z0-9_.-]/g, '_');
+  const prefix = safe(`${info.checkName}:${info.instanceName ? `${info.instanceName}:` : ''}`);
+  return {
+    instanceFile: safe(info.instanceId),
+    sameCheck: new RegExp(`^${prefix.replace(/[.]/g, '\\.')}[0-9a-f]{16}$`),
+  };
 }

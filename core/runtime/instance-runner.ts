@@ -62,6 +62,7 @@ export class InstanceRunner {
     const info: InstanceInfo = {
       checkName: instance.checkName,
       instanceId: instance.instanceId,
+      instanceName: instance.name,
       source: instance.source,
     };
     this.child.bind(InstanceConfigToken).toConstantValue(instance.config);

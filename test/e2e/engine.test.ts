@@ -366,16 +366,16 @@ describe('advanceWatermark', () => {
     const now = 100 * P;
     // Periods 80..89: 80, 81 emitted; 82 missing but older than the 15-minute horizon; 86 missing, recent.
     const emitted = new Set([80, 81, 83, 84, 85, 87].map((m) => m * P));
-    const result = advanceWatermark({ w: 80 * P, emitted: [] }, emitted, 90 * P, now, P, 15 * P);
+    const result = advanceWatermark({ w: 80 * P, seen: [] }, emitted, 90 * P, now, P, 15 * P);
     assert.equal(result.w, 86 * P);
-    assert.deepEqual(result.emitted, [87 * P]);
+    assert.deepEqual(result.seen, [87 * P]);
   });
 
   test('reaches the window end when everything arrived', () => {
     const emitted = new Set([10, 11, 12].map((m) => m * P));
-    assert.deepEqual(advanceWatermark({ w: 10 * P, emitted: [] }, emitted, 13 * P, 20 * P, P, 5 * P), {
+    assert.deepEqual(advanceWatermark({ w: 10 * P, seen: [] }, emitted, 13 * P, 20 * P, P, 5 * P), {
       w: 13 * P,
-      emitted: [],
+      seen: [],
     });
   });
 });

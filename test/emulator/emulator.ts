@@ -188,7 +188,10 @@ export class AwsEmulator {
   private endpointUrl: string | undefined;
 
   constructor(options: AwsEmulatorOptions = {}) {
-    this.clock = options.clock ?? new SystemClock();
+    const given = options.clock ?? new SystemClock();
+    // AWS's clock is true time: a test that steps the daemon's wall clock (ManualClock.step) does not
+    // step AWS's. The monotonic reading is that true time.
+    this.clock = { now: () => given.monotonic(), monotonic: () => given.monotonic() };
     const worldOptions =
       options.world === undefined || options.world === 'small' ? SMALL_WORLD : options.world;
     this.world = new World({
@@ -447,6 +450,8 @@ export class AwsEmulator {
     if (res.destroyed) return;
     res.writeHead(response.status, {
       ...response.headers,
+      // AWS's clock is the world's: dogwatch judges its windows by the Date of AWS's answers.
+      date: new Date(this.clock.now()).toUTCString(),
       'content-length': Buffer.byteLength(response.body),
     });
     res.end(response.body);

@@ -4,10 +4,15 @@
  * printed as `# exactly once: …` lines.
  */
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { RunOutcome } from '../../core/runtime/instance-runner.js';
 import { useEmulatorCredentials } from '../support/collection-harness.js';
 import {
   bareWorld,
+  type EmulatedCollection,
   lambdaScope,
   MINUTE,
   rekognitionTruth,
@@ -269,6 +274,229 @@ describe('#8 every tag from every source goes through one normaliser', () => {
       assert.ok(
         lines.some((l) => l.includes('operation:getmetricdata')),
         'self-metric tags normalised',
+      );
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+/** Runs every instance once a CloudWatch minute, `runs` times; returns the outcomes of each run. */
+async function runMinutes(
+  s: EmulatedCollection,
+  runs: number,
+  between?: (run: number) => Promise<void> | void,
+) {
+  const all: RunOutcome[][] = [];
+  for (let run = 0; run < runs; run++) {
+    await between?.(run);
+    all.push(await s.harness.runAllConcurrently());
+    s.clock.advance(MINUTE);
+  }
+  await s.settle();
+  return all;
+}
+
+/** Every Rekognition and Lambda (invocations) point up to `toMs`, against what arrived. */
+function diffAll(s: EmulatedCollection, toMs: number, fromMs = T0 - 3 * MINUTE) {
+  const world = s.emulator.world;
+  const lambda = diffPoints(
+    new Map([...lambdaTruth(world, fromMs, toMs)].filter(([k]) => k.startsWith('aws.lambda.invocations@'))),
+    ofNamespace(s.lines(), 'aws.lambda.'),
+    LAMBDA_KEYS,
+  );
+  const rekognition = diffPoints(
+    rekognitionTruth(world, fromMs, toMs),
+    ofNamespace(s.lines(), 'aws.rekognition.'),
+    REKOGNITION_KEYS,
+  );
+  return {
+    missing: [...lambda.missing, ...rekognition.missing],
+    duplicated: [...lambda.duplicated, ...rekognition.duplicated],
+    unexpected: [...lambda.unexpected, ...rekognition.unexpected],
+    wrongValue: [...lambda.wrongValue, ...rekognition.wrongValue],
+  };
+}
+
+const LAMBDA_AND_REKOGNITION = {
+  amazon_lambda: '    regions: [us-east-1]\n    metrics: {include: ["aws.lambda.invocations"]}\n',
+  amazon_rekognition: '    regions: [us-east-1]\n',
+};
+
+describe('#1 cursors never trust the future', () => {
+  test('a wall clock 20 min ahead for a while, then corrected: nothing skipped, the step is reported', async () => {
+    const s = await startEmulatedCollection({
+      world: bareWorld({ functions: 2, rekognitionOperations: 3 }),
+      emulator: { publicationDelay: { baseSeconds: 30, jitterSeconds: 60 } },
+      confs: LAMBDA_AND_REKOGNITION,
+    });
+    try {
+      let warned = false;
+      const outcomes = await runMinutes(s, 14, (run) => {
+        if (run === 4) s.clock.step(20 * MINUTE);
+        if (run === 5) {
+          // The run with the clock ahead said so on the instances' status.
+          warned = s.harness.status
+            .snapshot({ version: 't', sink: {} })
+            .instances.every((i) => i.warnings.some((w) => /system clock is 1200 s ahead of AWS/.test(w)));
+        }
+        if (run === 6) s.clock.step(-20 * MINUTE);
+      });
+      for (const o of outcomes.flat()) assert.ok(o.ok, o.error);
+      assert.ok(warned, 'the step is reported on status');
+      const diff = diffAll(s, T0 + 11 * MINUTE);
+      figures.push(
+        `#1 clock 20 min ahead for 2 runs: ${diff.missing.length} lost, ${diff.duplicated.length} duplicated`,
+      );
+      assert.deepEqual(diff.missing.slice(0, 3), [], `${diff.missing.length} points skipped`);
+      assert.deepEqual(diff.duplicated, []);
+      assert.deepEqual(diff.unexpected, []);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('watermarks edited 2 h into the future: refused with a warning, collection goes on at once', async () => {
+    const s = await startEmulatedCollection({
+      world: bareWorld({ rekognitionOperations: 3 }),
+      emulator: { publicationDelay: { baseSeconds: 0, jitterSeconds: 0 } },
+      confs: { amazon_rekognition: '    regions: [us-east-1]\n' },
+    });
+    try {
+      await runMinutes(s, 3);
+      await s.harness.stop();
+      const snapshot = join(s.workspace.stateDir, 'cursors.json');
+      const [header, ...lines] = readFileSync(snapshot, 'utf8').split('\n');
+      const edited = lines.map((line) => {
+        if (!line) return line;
+        const entry = JSON.parse(line) as [string, number, number, ...number[]];
+        entry[2] += 120 * MINUTE;
+        return JSON.stringify(entry);
+      });
+      writeFileSync(snapshot, [header, ...edited].join('\n'));
+      await s.harness.start();
+      const sentBefore = ofNamespace(s.lines(), 'aws.rekognition.').length;
+      const outcome = (await runMinutes(s, 1))[0]![0];
+      assert.ok(outcome!.ok, outcome!.error);
+      const status = s.harness.status.snapshot({ version: 't', sink: {} }).instances[0]!;
+      assert.ok(
+        status.warnings.some((w) => /past AWS's time.*refused/.test(w)),
+        JSON.stringify(status.warnings),
+      );
+      assert.ok(ofNamespace(s.lines(), 'aws.rekognition.').length > sentBefore, 'points in the same run');
+      figures.push('#1 watermarks +2 h: refused with a warning, points in the first run after');
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('CloudWatch timestamps outside the asked window (year 3000, 30 s off the period) are refused', async () => {
+    const s = await startEmulatedCollection({
+      world: bareWorld({ rekognitionOperations: 2 }),
+      emulator: { publicationDelay: { baseSeconds: 0, jitterSeconds: 0 } },
+      confs: { amazon_rekognition: '    regions: [us-east-1]\n' },
+    });
+    try {
+      s.emulator.setFaults({
+        mutateResponse: (target, body) => {
+          if (target.operation !== 'GetMetricData') return undefined;
+          const parsed = JSON.parse(body) as {
+            MetricDataResults: { Timestamps: number[]; Values: number[] }[];
+          };
+          const first = parsed.MetricDataResults[0]!;
+          first.Timestamps = [...first.Timestamps, 32503680000, (first.Timestamps[0] ?? T0 / 1000) + 30];
+          first.Values = [...first.Values, 1, 2];
+          return JSON.stringify(parsed);
+        },
+      });
+      await runMinutes(s, 2);
+      s.emulator.clearFaults();
+      await runMinutes(s, 3);
+      const stamps = ofNamespace(s.lines(), 'aws.rekognition.').map((l) => l.timestamp!);
+      assert.ok(
+        stamps.every((t) => t < 32503680000 && t % 60 === 0),
+        'never emitted',
+      );
+      const diff = diffAll(s, T0 + 2 * MINUTE);
+      assert.deepEqual(diff.missing, []);
+      assert.deepEqual(diff.duplicated, []);
+      const status = s.harness.status.snapshot({ version: 't', sink: {} });
+      figures.push('#1 out-of-window timestamps: refused, never emitted, no watermark moved by them');
+      assert.ok(status.instances.length > 0);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('#3 a full state disk neither loses nor repeats, and says which file and what to do', () => {
+  test('the disk fills up mid-collection, the process is killed, space comes back: every point once', async () => {
+    const flag = join(tmpdir(), `dogwatch-disk-full-${process.pid}`);
+    process.env.DOGWATCH_FAULT_DISK_FULL_FLAG = flag;
+    const s = await startEmulatedCollection({
+      world: bareWorld({ functions: 4, rekognitionOperations: 3 }),
+      emulator: { publicationDelay: { baseSeconds: 30, jitterSeconds: 60 } },
+      confs: LAMBDA_AND_REKOGNITION,
+    });
+    delete process.env.DOGWATCH_FAULT_DISK_FULL_FLAG;
+    try {
+      let failedWithReason = 0;
+      // A nearly full volume: a few kilobytes free, used up within a few runs.
+      writeFileSync(flag, '5000');
+      const during = await runMinutes(s, 7);
+      for (const o of during.flat()) {
+        if (o.ok) continue;
+        assert.match(o.error ?? '', /cannot write the state file .*ENOSPC.*Fix: free space/);
+        failedWithReason++;
+      }
+      assert.ok(failedWithReason > 0, 'the full disk was reached');
+      // SIGKILL while the disk is full: only what is on disk survives.
+      s.harness.abandon();
+      rmSync(flag);
+      await s.harness.start();
+      const after = await runMinutes(s, 8);
+      for (const o of after.flat()) assert.ok(o.ok, o.error);
+      await s.harness.stop();
+      await s.harness.start();
+      await runMinutes(s, 2);
+      const diff = diffAll(s, T0 + 12 * MINUTE);
+      figures.push(
+        `#3 full disk + SIGKILL: ${failedWithReason} runs stopped before sending, ${diff.missing.length} lost, ${diff.duplicated.length} duplicated`,
+      );
+      assert.deepEqual(diff.missing.slice(0, 3), [], `${diff.missing.length} lost`);
+      assert.deepEqual(diff.duplicated.slice(0, 3), [], `${diff.duplicated.length} duplicated`);
+    } finally {
+      rmSync(flag, { force: true });
+      await s.close();
+    }
+  });
+});
+
+describe("#4 cursors belong to queries, not to an instance's configuration", () => {
+  test('changing options (discovery_ttl, tags) keeps every cursor: nothing lost to late points, nothing repeated', async () => {
+    const s = await startEmulatedCollection({
+      world: bareWorld({ functions: 3, rekognitionOperations: 3 }),
+      emulator: { publicationDelay: { baseSeconds: 30, jitterSeconds: 240 } },
+      confs: LAMBDA_AND_REKOGNITION,
+    });
+    try {
+      await runMinutes(s, 5, async (run) => {
+        if (run !== 3) return;
+        s.workspace.writeConf(
+          'amazon_rekognition',
+          `instances:\n  - endpoint_url: ${s.endpoint}\n    regions: [us-east-1]\n    discovery_ttl: 601\n    tags: ["team:vision"]\n`,
+        );
+        await s.harness.restart();
+      });
+      await runMinutes(s, 10);
+      const diff = diffAll(s, T0 + 8 * MINUTE);
+      figures.push(`#4 config change: ${diff.missing.length} lost, ${diff.duplicated.length} duplicated`);
+      assert.deepEqual(diff.missing.slice(0, 3), [], `${diff.missing.length} lost`);
+      assert.deepEqual(diff.duplicated.slice(0, 3), []);
+      assert.deepEqual(
+        readdirSync(s.workspace.stateDir).filter((f) => f.startsWith('amazon_')),
+        [],
+        'no state file per instance piles up',
       );
     } finally {
       await s.close();

@@ -98,6 +98,9 @@ class ExpiringCredentialClock {
     if (this.skewMs === 0 && this.expireWhen()) this.skewMs = 2 * 3600_000;
     return Date.now() + this.skewMs;
   }
+  monotonic(): number {
+    return this.now();
+  }
 }
 
 const totals = {

@@ -36,26 +36,32 @@ after(() =>
   ),
 );
 
-/** The snapshot and journal of the one instance in the state directory. */
+/** The snapshot and the newest journal in the state directory. */
 function stateFiles(stateDir: string): { snapshot: string; journal: string } {
-  const snapshot = readdirSync(stateDir).find((f) => f.endsWith('.json'));
-  assert.ok(snapshot, `a snapshot in ${stateDir}: ${readdirSync(stateDir).join(', ')}`);
+  const names = readdirSync(stateDir);
+  assert.ok(names.includes('cursors.json'), `a snapshot in ${stateDir}: ${names.join(', ')}`);
+  const journals = names
+    .filter((f) => /^cursors-\d+\.journal$/.test(f))
+    .sort((a, b) => parseInt(a.slice(8)) - parseInt(b.slice(8)));
+  assert.ok(journals.length > 0, `a journal in ${stateDir}: ${names.join(', ')}`);
   return {
-    snapshot: join(stateDir, snapshot),
-    journal: join(stateDir, snapshot.replace(/\.json$/, '.journal')),
+    snapshot: join(stateDir, 'cursors.json'),
+    journal: join(stateDir, journals[journals.length - 1]!),
   };
 }
 
-/** Runs long enough for the instance to have a snapshot and a journal, then stops it ("the process dies"). */
+/**
+ * Runs long enough to have a snapshot (written by the clean restart after run 3) and a journal after
+ * it, then the process dies: nothing more is saved.
+ */
 async function collectThenStop(s: EmulatedCollection): Promise<void> {
   for (let run = 0; run < 6; run++) {
-    // A restart leaves a journal behind, which the next run folds into a snapshot.
     if (run === 3) await s.harness.restart();
     const [outcome] = await s.harness.runAll();
     assert.ok(outcome!.ok, outcome!.error);
     s.clock.advance(MINUTE);
   }
-  await s.harness.stop();
+  s.harness.abandon();
   await s.settle();
 }
 
@@ -87,15 +93,17 @@ interface BadStateCase {
   /** The file that was set aside as `<file>.bad`. */
   readonly setAside: 'snapshot' | 'journal';
   /**
-   * How far back the first run after the restart may reach. A lost snapshot means the first-run
-   * lookback; a lost journal means back to the snapshot, which the next restart after the first
-   * collection wrote (at T0 + 3 minutes).
+   * How far back the first run after the restart may reach (see backToTheSnapshot).
    */
-  readonly oldestAllowed: (restartedAt: number) => number;
+  readonly oldestAllowed: () => number;
 }
 
-// One period of lookback, plus up to 2 minutes of publication delay, plus one period of slack.
-const firstRunLookback = (restartedAt: number) => restartedAt - 4 * MINUTE;
+/**
+ * A lost snapshot: the journal written after it (since the clean restart at T0 + 3 minutes) brings the
+ * cursors back. A lost journal: back to that snapshot. Either way no further back than the snapshot's
+ * time, less its window delay, publication delay and a period of slack.
+ */
+const backToTheSnapshot = () => T0 + 3 * MINUTE - 4 * MINUTE;
 
 const CASES: BadStateCase[] = [
   {
@@ -103,7 +111,7 @@ const CASES: BadStateCase[] = [
     spoil: ({ snapshot }) => writeFileSync(snapshot, Buffer.from([0, 159, 146, 150, 255, 10, 123])),
     warning: /is corrupt/,
     setAside: 'snapshot',
-    oldestAllowed: firstRunLookback,
+    oldestAllowed: backToTheSnapshot,
   },
   {
     name: 'a truncated snapshot (cut in the middle of a line)',
@@ -113,7 +121,7 @@ const CASES: BadStateCase[] = [
     },
     warning: /is corrupt/,
     setAside: 'snapshot',
-    oldestAllowed: firstRunLookback,
+    oldestAllowed: backToTheSnapshot,
   },
   {
     name: 'an unreadable snapshot (a directory where the file should be)',
@@ -123,7 +131,7 @@ const CASES: BadStateCase[] = [
     },
     warning: /is unreadable \(EISDIR/,
     setAside: 'snapshot',
-    oldestAllowed: firstRunLookback,
+    oldestAllowed: backToTheSnapshot,
   },
   {
     name: 'an unreadable journal (a directory where the file should be)',
@@ -133,7 +141,7 @@ const CASES: BadStateCase[] = [
     },
     warning: /is unreadable \(EISDIR/,
     setAside: 'journal',
-    oldestAllowed: () => T0 + 3 * MINUTE - 4 * MINUTE,
+    oldestAllowed: backToTheSnapshot,
   },
 ];
 
@@ -148,7 +156,6 @@ describe('bad state files at start: a clear warning and a safe start, never a cr
         c.spoil(files);
         // Down for 3 minutes, then back with the bad file.
         s.clock.advance(3 * MINUTE);
-        const restartedAt = s.clock.now();
         await s.harness.start();
         for (let run = 0; run < 4; run++) {
           const [outcome] = await s.harness.runAll();
@@ -174,7 +181,7 @@ describe('bad state files at start: a clear warning and a safe start, never a cr
         // allowing for the publication delay (up to 2 minutes).
         const oldest = Math.min(...after.map((l) => (l.timestamp ?? 0) * 1000));
         assert.ok(
-          oldest >= c.oldestAllowed(restartedAt),
+          oldest >= c.oldestAllowed(),
           `oldest point after the restart ${new Date(oldest).toISOString()} is within the lookback`,
         );
         const seen = new Set<string>();

@@ -89,6 +89,11 @@ export class CollectionHarness {
     await this.start();
   }
 
+  /** The process dies (SIGKILL): nothing is shut down, nothing is saved beyond what already is. */
+  abandon(): void {
+    this.runners = [];
+  }
+
   async stop(): Promise<void> {
     for (const runner of this.runners) await runner.dispose();
     this.runners = [];
