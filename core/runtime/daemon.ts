@@ -2,6 +2,7 @@ import type { Container, ContainerModule } from 'inversify';
 import type { Clock } from '../clock.js';
 import { type CloudWatchModuleOptions } from '../cloudwatch/cloudwatch-check.js';
 import { loadConfd } from '../config/confd-loader.js';
+import type { ConfigProblem } from '../config/config-problem.js';
 import type { DaemonSettings } from '../config/daemon-settings.js';
 import type { Environment } from '../config/env-substitution.js';
 import type { LoadedInstance } from '../config/loaded-instance.js';
@@ -45,6 +46,8 @@ export class Daemon {
   readonly container: Container;
   private readonly telemetry: SelfTelemetry;
   private readonly active = new Map<string, ActiveInstance>();
+  /** Per conf.d file, the instances of its last version that loaded (see keepLastGood). */
+  private lastGoodFiles = new Map<string, LoadedInstance[]>();
   private readonly statusServer: StatusServer;
   private telemetryTimer: NodeJS.Timeout | undefined;
   private reloading: Promise<void> | undefined;
@@ -99,10 +102,10 @@ export class Daemon {
       secretResolver: secretResolverFor(settings.secretBackend),
     });
     for (const problem of problems) logger.error(`configuration: ${problem.toString()}`);
-    this.status.setConfigProblems(problems.map((p) => p.toString()));
     if (this.stopping) return;
 
-    const wanted = new Map(instances.map((i) => [i.instanceId, i]));
+    const wanted = this.keepLastGood(instances, problems);
+    this.status.setConfigProblems(problems.map((p) => p.toString()));
     for (const [id, active] of this.active) {
       if (wanted.has(id)) continue;
       this.active.delete(id);
@@ -115,6 +118,39 @@ export class Daemon {
       if (this.active.has(id)) continue;
       this.startInstance(instance);
     }
+  }
+
+  /**
+   * A file that fails to load keeps running the instances it last loaded: a typo saved by mistake
+   * must not stop collection (nor start half of the file's new version beside its old one). Its
+   * problems are logged and on status until it is fixed. Other files load as they are.
+   */
+  private keepLastGood(
+    instances: readonly LoadedInstance[],
+    problems: readonly ConfigProblem[],
+  ): Map<string, LoadedInstance> {
+    const broken = new Set(problems.map((p) => p.file));
+    const wanted = new Map<string, LoadedInstance>();
+    for (const instance of instances) {
+      if (!broken.has(instance.source.file) || !this.lastGoodFiles.has(instance.source.file))
+        wanted.set(instance.instanceId, instance);
+    }
+    for (const file of broken) {
+      const kept = this.lastGoodFiles.get(file);
+      if (!kept) continue;
+      for (const instance of kept) wanted.set(instance.instanceId, instance);
+      this.options.logger.warn(
+        `configuration: ${file} has problems; its ${kept.length} instance(s) keep the last configuration that loaded until it is fixed`,
+      );
+    }
+    const byFile = new Map<string, LoadedInstance[]>();
+    for (const instance of wanted.values()) {
+      const list = byFile.get(instance.source.file) ?? [];
+      list.push(instance);
+      byFile.set(instance.source.file, list);
+    }
+    this.lastGoodFiles = byFile;
+    return wanted;
   }
 
   private startInstance(instance: LoadedInstance): void {

@@ -46,6 +46,38 @@ async function withTestDaemon(
 }
 
 describe('runtime: a test check through the daemon to a real DogStatsD socket', () => {
+  test('a conf.d file made invalid and reloaded keeps its last good instances running and says why (issue 13, #4)', async () => {
+    await withTestDaemon(
+      (ws) => ws.writeConf('dogwatch_test', 'instances:\n  - value: 5\n    min_collection_interval: 1\n'),
+      {},
+      async ({ ws, listener, daemon }) => {
+        await listener.waitFor((lines) => lines.some((l) => l.startsWith('test.value:5|g')), 8000);
+        const before = daemon.instanceIds();
+        const file = ws.writeConf(
+          'dogwatch_test',
+          'instances:\n  - value: [5\n    min_collection_interval: 1\n',
+        );
+        await daemon.reload();
+        assert.deepEqual(daemon.instanceIds(), before, 'the instance keeps running');
+        const problems = daemon.status.snapshot({ version: 't', sink: {} }).configProblems;
+        assert.ok(
+          problems.some((p) => p.includes('conf.yaml')),
+          `status names the file: ${problems.join('; ')}`,
+        );
+        listener.clear();
+        await listener.waitFor((lines) => lines.some((l) => l.startsWith('test.value:5|g')), 8000);
+        // Fixed (with a new value): the new version replaces the last good one.
+        ws.writeConf('dogwatch_test', 'instances:\n  - value: 7\n    min_collection_interval: 1\n');
+        await daemon.reload();
+        assert.notDeepEqual(daemon.instanceIds(), before);
+        assert.equal(daemon.instanceIds().length, 1);
+        assert.deepEqual(daemon.status.snapshot({ version: 't', sink: {} }).configProblems, []);
+        await listener.waitFor((lines) => lines.some((l) => l.startsWith('test.value:7|g')), 8000);
+        assert.ok(file.endsWith('conf.yaml'));
+      },
+    );
+  });
+
   test('samples arrive as exact datagrams over UDP, with timestamps, merged tags and can_connect', async () => {
     await withTestDaemon(
       (ws) => {
