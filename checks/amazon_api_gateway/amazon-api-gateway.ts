@@ -52,12 +52,21 @@ export const apiGatewayIntegration: CloudWatchIntegration<ApiGatewayInventory> =
   metrics: loadMetricTable(packageFile('checks', 'amazon_api_gateway', 'metadata.csv')),
   // The API-only series (ApiName alone, ApiId alone) are deliberately absent: never emitted (SPEC §2).
   scopes: [
-    { scope: 'rest', dimensions: ['ApiName', 'Stage'] },
-    { scope: 'rest', dimensions: ['ApiName', 'Stage', 'Resource', 'Method'] },
-    { scope: ['http', 'websocket'], dimensions: ['ApiId', 'Stage'] },
-    { scope: ['http', 'websocket'], dimensions: ['ApiId', 'Stage', 'Route'] },
+    { scope: 'rest', dimensions: ['ApiName', 'Stage'], userNamed: ['ApiName', 'Stage'] },
+    {
+      scope: 'rest',
+      dimensions: ['ApiName', 'Stage', 'Resource', 'Method'],
+      userNamed: ['ApiName', 'Stage', 'Resource'],
+    },
+    { scope: ['http', 'websocket'], dimensions: ['ApiId', 'Stage'], userNamed: ['Stage'] },
+    { scope: ['http', 'websocket'], dimensions: ['ApiId', 'Stage', 'Route'], userNamed: ['Stage', 'Route'] },
   ],
   loadResources: loadApiGatewayInventory,
+  optionalInventory: {
+    empty: () => ({ restByName: new Map(), v2ById: new Map() }),
+    loses:
+      "the APIs are not listed: apiid (REST) and apiname (HTTP, WebSocket) tags and the APIs' own AWS tags are missing",
+  },
   // Stage tags (API tags come with GetRestApis / GetApis).
   taggedResourceTypes: ['apigateway'],
   resourceName: (series, inventory) => apiOf(series, inventory)?.name ?? dimensionValue(series, 'ApiName'),

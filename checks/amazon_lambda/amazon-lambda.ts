@@ -32,15 +32,16 @@ const attributeTags = (f: LambdaFunctionInfo): string[] => [
 ];
 
 /**
- * A replica's series is named `us-east-1.<name>`. The MasterRegion listing is the authority; if it
- * could not be read, the name pattern alone is used (real function names cannot contain a dot). A
- * function that merely has a dot in its name (`my.func`) is never a replica.
+ * A replica's series is named `us-east-1.<name>`. Function names cannot contain a dot, so such a name
+ * *is* a Lambda@Edge replica whatever a listing says (an emulator that ignores MasterRegion, a replica
+ * being deleted); the MasterRegion listing only enriches it (the master's ARN as AWS gives it, the
+ * replica's runtime and memory). A name with a dot but no region prefix (`my.func`) is not a replica.
  */
 function edgeReplicaOf(functionName: string, resources: LambdaResources): EdgeReplicaInfo | undefined {
-  const listed = resources.edgeReplicas.get(functionName);
-  if (listed || resources.edgeListingAvailable) return listed;
   const prefix = `${EDGE_MASTER_REGION}.`;
-  if (!functionName.startsWith(prefix) || resources.functions.has(functionName)) return undefined;
+  if (!functionName.startsWith(prefix)) return undefined;
+  const listed = resources.edgeReplicas.get(functionName);
+  if (listed) return listed;
   const masterName = functionName.slice(prefix.length);
   const masterArn = `arn:aws:lambda:${EDGE_MASTER_REGION}:${resources.accountId}:function:${masterName}`;
   return { masterName, masterArn, replica: { name: functionName, arn: masterArn } };
@@ -54,6 +55,7 @@ export const lambdaIntegration: CloudWatchIntegration<LambdaResources> = {
     {
       scope: 'function',
       dimensions: ['FunctionName'],
+      userNamed: ['FunctionName'],
       tags: (s) => [
         `functionname:${dimensionValue(s, 'FunctionName')}`,
         `resource:${dimensionValue(s, 'FunctionName')}`,
@@ -63,11 +65,13 @@ export const lambdaIntegration: CloudWatchIntegration<LambdaResources> = {
     {
       scope: 'function',
       dimensions: ['FunctionName', 'Resource'],
+      userNamed: ['FunctionName', 'Resource'],
       enabled: (config) => config.collect_aliases === true,
     },
     {
       scope: 'function',
       dimensions: ['FunctionName', 'ExecutedVersion'],
+      userNamed: ['FunctionName'],
       enabled: (config) => config.collect_aliases === true,
     },
     {
@@ -77,6 +81,19 @@ export const lambdaIntegration: CloudWatchIntegration<LambdaResources> = {
     },
   ],
   resourceName: (series) => dimensionValue(series, 'FunctionName'),
+  optionalInventory: {
+    empty: (context) => ({
+      functions: new Map(),
+      edgeReplicas: new Map(),
+      edgeListingAvailable: false,
+      masterTags: new Map(),
+      accountId: context.accountId,
+    }),
+    loses:
+      'the functions are not listed: runtime, memorysize and architecture tags, aws.lambda.memorysize and ' +
+      'aws.lambda.timeout, and the Lambda@Edge master ARN from the listing are missing (replicas are still ' +
+      'recognised by name)',
+  },
 
   async loadResources(context) {
     const inventory = await loadLambdaInventory(context);

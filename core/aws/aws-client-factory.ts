@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { AccountClient, ListRegionsCommand } from '@aws-sdk/client-account';
@@ -13,6 +14,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { SMITHY_CONTEXT_KEY, type AwsCredentialIdentity, type Pluggable } from '@smithy/types';
 import { SystemClock } from '../clock.js';
 import type { Logger } from '../log/logger.js';
+import { iamActionOf, isAccessDenied, PermissionDeniedError } from './permission-denied.js';
 import { ServerTime } from './server-time.js';
 import { awsCallScope, classifyAwsError, type CallOutcome } from './aws-call-stats.js';
 import { useLeanCloudWatchCodec } from './lean-cloudwatch-codec.js';
@@ -80,6 +82,7 @@ export class AwsClientFactory {
   private readonly regionLists = new Map<string, Promise<string[]>>();
   private readonly requestHandler: NodeHttpHandler;
   private baseCredentials: RefreshableCredentials | undefined;
+  private readonly accessKeys = new WeakMap<AwsAccess, string>();
 
   constructor(
     private readonly limiter: ApiRateLimiter,
@@ -100,9 +103,23 @@ export class AwsClientFactory {
     });
   }
 
-  /** Stable key naming the identity, never the secret: used for caches and rate-limit scopes. */
+  /**
+   * Stable key of everything that decides which credentials and endpoints are used (role, external
+   * ID, endpoint): caches (credentials, clients, account IDs) and rate-limit scopes are per key, so two
+   * instances that differ in any of it never share a session. Hashed: the external ID is a secret.
+   */
   accessKey(access: AwsAccess): string {
-    return `${access.roleArn ?? 'default'}|${access.endpointUrl ?? ''}`;
+    let key = this.accessKeys.get(access);
+    if (key === undefined) {
+      const identity = JSON.stringify([
+        access.roleArn ?? null,
+        access.externalId ?? null,
+        access.endpointUrl ?? null,
+      ]);
+      key = createHash('sha256').update(identity).digest('base64url').slice(0, 22);
+      this.accessKeys.set(access, key);
+    }
+    return key;
   }
 
   private credentials(access: AwsAccess): RefreshableCredentials {
@@ -227,6 +244,10 @@ export class AwsClientFactory {
             try {
               return await next(args);
             } catch (error) {
+              if (isAccessDenied(error)) {
+                const operation = String(context.commandName ?? 'Unknown').replace(/Command$/, '');
+                throw new PermissionDeniedError(iamActionOf(service, operation), error);
+              }
               // AWS says the credentials expired before the time they announced: drop them for
               // every client of this identity and make the call once more with fresh ones. The
               // SDK resolves credentials once per call, outside its retry loop, so this is the

@@ -10,6 +10,7 @@ import type { CheckRunContext, InstanceInfo, SampleEmitter } from '../check/chec
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log/logger.js';
 import { AwsCallStats, awsCallScope } from '../aws/aws-call-stats.js';
+import { PermissionDeniedError } from '../aws/permission-denied.js';
 import type { AwsAccess, AwsClientFactory } from '../aws/aws-client-factory.js';
 import { crashPoint } from '../runtime/crash-points.js';
 import type { SelfTelemetry } from '../runtime/self-telemetry.js';
@@ -19,7 +20,7 @@ import { fetchMetricData, MAX_QUERIES_PER_REQUEST, type QueryResult } from './me
 import type { MetricRow } from './metric-table.js';
 import { dimensionSignature, type Series, SeriesInterner } from './series.js';
 import { TtlCache } from './ttl-cache.js';
-import { cursorId, legacyQueryId } from '../state/cursor-id.js';
+import { cursorId, legacyQueryId, sha1 } from '../state/cursor-id.js';
 import { type CursorStore, CursorUpdates, type LegacyOwner, NOTHING_SEEN } from '../state/cursor-store.js';
 
 /** Concurrent GetMetricData requests per region and instance; the token bucket bounds the rate. */
@@ -147,6 +148,8 @@ export class CloudWatchEngine<R = unknown> {
   private readonly resourceFilter: NameFilter;
   private currentWarnings: ((message: string) => void) | undefined;
   private currentDryRun = false;
+  /** Optional discovery IAM denies, by feature: the warning each run repeats until it is allowed. */
+  private readonly degraded = new Map<string, string>();
   /** The wall clock's skew from AWS's at the last run, to log a step once. */
   private lastSkewMs = 0;
   /**
@@ -260,6 +263,7 @@ export class CloudWatchEngine<R = unknown> {
         }
       }),
     );
+    for (const warning of this.degraded.values()) context.submit.warning(warning);
     if (!context.dryRun) await this.store.compactIfDue();
 
     const requests = stats.callsByOperation().GetMetricData ?? 0;
@@ -648,7 +652,7 @@ export class CloudWatchEngine<R = unknown> {
     const [series, resources] = await Promise.all([
       this.discovery.get(region, ttl, (previous) => this.listMetrics(context, previous)),
       this.integration.loadResources
-        ? this.resources.get(region, ttl, () => this.integration.loadResources!(context))
+        ? this.resources.get(region, ttl, () => this.loadResources(context))
         : Promise.resolve(undefined as R),
     ]);
     const awsTags =
@@ -685,6 +689,7 @@ export class CloudWatchEngine<R = unknown> {
       const identifying = [
         ...(rule.tags ? rule.tags(s) : s.dimensions.map((d) => `${d.Name.toLowerCase()}:${d.Value}`)),
         ...baseTags,
+        ...caseIdTags(s, rule.userNamed),
       ];
       const tags = [...identifying, ...(this.integration.seriesTags?.(s, resources, context, awsTags) ?? [])];
       const content = `${identifying.length}\u0000${tags.join('\u0000')}`;
@@ -893,7 +898,34 @@ export class CloudWatchEngine<R = unknown> {
     types: readonly string[],
     region: string,
   ): Promise<Map<string, Record<string, string>>> {
-    return this.tags.get(tagsCacheKey(types, region), this.config.discovery_ttl * 1000, async () => {
+    const key = tagsCacheKey(types, region);
+    return this.tags.get(key, this.config.discovery_ttl * 1000, () =>
+      this.degradable(
+        `tags:${key}`,
+        () => this.listResourceTags(types, region),
+        (denied) => {
+          if (this.config.tag_filters) {
+            throw new Error(
+              `${region}: tag_filters needs the resources' AWS tags, and ${denied.iamAction} is denied. ` +
+                `Fix: allow ${denied.iamAction} in the role's policy (iam/dogwatch-policy.json), or remove tag_filters`,
+            );
+          }
+          return {
+            value: new Map<string, Record<string, string>>(),
+            warning:
+              `${region}: ${denied.iamAction} is denied, so the resources' AWS tags are missing from their ` +
+              `series (metrics are collected). Fix: allow ${denied.iamAction} in the role's policy`,
+          };
+        },
+      ),
+    );
+  }
+
+  private async listResourceTags(
+    types: readonly string[],
+    region: string,
+  ): Promise<Map<string, Record<string, string>>> {
+    {
       const client = this.services.clients.client('tagging', this.access, region);
       const byArn = new Map<string, Record<string, string>>();
       let token: string | undefined;
@@ -915,7 +947,46 @@ export class CloudWatchEngine<R = unknown> {
         token = page.PaginationToken || undefined;
       } while (token);
       return byArn;
-    });
+    }
+  }
+
+  /** The region's inventory; an optional one that IAM denies degrades to the integration's empty one. */
+  private loadResources(context: RegionContext): Promise<R> {
+    const optional = this.integration.optionalInventory;
+    return this.degradable(
+      `inventory:${context.region}`,
+      () => this.integration.loadResources!(context),
+      (denied) => {
+        if (!optional) throw denied;
+        return {
+          value: optional.empty(context),
+          warning:
+            `${context.region}: ${denied.iamAction} is denied, so ${optional.loses} (metrics are collected). ` +
+            `Fix: allow ${denied.iamAction} in the role's policy`,
+        };
+      },
+    );
+  }
+
+  /**
+   * Runs an optional discovery call. When IAM denies it, `degrade` says what to use instead and what is
+   * missing; that warning is raised on every run (see collect) until the call succeeds again.
+   */
+  private async degradable<T>(
+    feature: string,
+    load: () => Promise<T>,
+    degrade: (denied: PermissionDeniedError) => { value: T; warning: string },
+  ): Promise<T> {
+    try {
+      const value = await load();
+      this.degraded.delete(feature);
+      return value;
+    } catch (error) {
+      if (!(error instanceof PermissionDeniedError)) throw error;
+      const { value, warning } = degrade(error);
+      this.degraded.set(feature, warning);
+      return value;
+    }
   }
 
   private reportSelfMetrics(
@@ -1029,4 +1100,17 @@ function legacyOwnerOf(info: InstanceInfo): LegacyOwner {
     instanceFile: safe(info.instanceId),
     sameCheck: new RegExp(`^${prefix.replace(/[.]/g, '\\.')}[0-9a-f]{16}$`),
   };
+}
+
+/**
+ * Datadog lowercases tags, and AWS names are case-sensitive: `Orders` and `orders` are two Lambda
+ * functions (two API stages, two routes) that would land on one series. A series whose user-chosen
+ * names hold an upper-case letter therefore also carries `case_id:<6 hex>`, a hash of those exact
+ * names: stable, and different for every spelling. All-lowercase names (most) carry none, nor do
+ * names AWS fixes (Rekognition operations, HTTP methods).
+ */
+function caseIdTags(series: Series, userNamed: readonly string[] = []): string[] {
+  const named = series.dimensions.filter((d) => userNamed.includes(d.Name));
+  if (!named.some((d) => /[A-Z]/.test(d.Value))) return [];
+  return [`case_id:${sha1(named.map((d) => d.Value).join('\u0000'), 'hex').slice(0, 6)}`];
 }

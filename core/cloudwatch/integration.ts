@@ -11,6 +11,12 @@ export interface ScopeRule {
   readonly dimensions: readonly string[];
   /** Opt-in scopes (aliases, event source mappings) are kept only when this returns true. */
   readonly enabled?: (config: Readonly<Record<string, unknown>>) => boolean;
+  /**
+   * Dimensions whose values are names users choose, case-sensitive in AWS (FunctionName, Stage …):
+   * a series with an upper-case letter there also gets `case_id` (see the engine), so that names that
+   * differ only in case stay apart once Datadog lowercases the tags.
+   */
+  readonly userNamed?: readonly string[];
   /** Tags for the dimensions of this scope; default: `lowercase(Name):Value` for each dimension. */
   readonly tags?: (series: Series) => readonly string[];
 }
@@ -62,6 +68,11 @@ export interface CloudWatchIntegration<R = unknown> {
   resourceName(series: Series, resources: R): string | undefined;
   /** Loads the region's inventory (cached by the engine). */
   loadResources?(context: RegionContext): Promise<R>;
+  /**
+   * The inventory is optional: when IAM denies its calls, the engine uses `empty` (metrics are still
+   * collected) and warns that `loses` (e.g. "resource attributes are missing") until it is allowed.
+   */
+  readonly optionalInventory?: { empty(context: RegionContext): R; readonly loses: string };
   /**
    * The AWS tags `tag_filters` are matched against (`awsTags` holds the region's Tagging API answer by
    * ARN); undefined = the series belongs to no taggable resource and is not filtered by tags.

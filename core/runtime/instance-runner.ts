@@ -173,7 +173,8 @@ export class InstanceRunner {
     this.submitter.serviceCheck(
       `${instance.checkName}.can_connect`,
       outcome.ok ? ServiceCheckStatus.OK : ServiceCheckStatus.CRITICAL,
-      outcome.ok ? {} : { message: outcome.error },
+      // Tagged with the instance, as the self-metrics are: two instances of a check stay apart.
+      { tags: [`instance:${instance.instanceId}`], ...(outcome.ok ? {} : { message: outcome.error }) },
     );
     this.record(outcome, runOptions.dryRun ?? false);
     if (!runOptions.dryRun) this.options.telemetry?.run(instance, outcome, this.submitter.counts);

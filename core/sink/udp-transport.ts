@@ -6,11 +6,13 @@ import type { DatagramTransport } from './datagram-transport.js';
 /** A host name is looked up again this often; a moved Agent is found again after it. */
 const RESOLVE_EVERY_MS = 60_000;
 /**
- * How long a datagram to an Agent on another host waits for a refusal before it counts as delivered:
- * an ICMP port-unreachable comes back after one network round trip (well under a millisecond in a
- * cluster, a few across zones).
+ * How long a datagram waits for a refusal before it counts as delivered. An ICMP port-unreachable
+ * comes back after one network round trip; on loopback the kernel raises it while sending, but on a
+ * loaded machine the softirq that does so can run later (measured: not always within 1 ms), hence a
+ * margin. Waiting costs no throughput (batches are confirmed while the next ones are sent).
  */
-const REMOTE_CONFIRM_MS = 100;
+const LOOPBACK_CONFIRM_MS = 50;
+const REMOTE_CONFIRM_MS = 200;
 
 /**
  * DogStatsD over UDP on a *connected* socket, written with node:dgram. Only a connected socket hears
@@ -18,10 +20,11 @@ const REMOTE_CONFIRM_MS = 100;
  * as ECONNREFUSED. hot-shots cannot connect its UDP socket (it passes the address on every send), so
  * this transport does not use it.
  *
- * On loopback the refusal is raised inside the send of the refused datagram, so exactly that
- * datagram is known lost. Across a network, datagrams sent within REMOTE_CONFIRM_MS before a refusal
- * are counted as lost. What UDP cannot tell at all: an Agent whose receive buffer is full, a firewall
- * that drops instead of refusing, loss on the network.
+ * A refusal cannot be laid on one datagram for sure, so every datagram sent within the confirmation
+ * window before it counts as lost (its batch is fetched and sent again: a datagram that did arrive is
+ * then sent twice, which Datadog keeps as one point). What UDP cannot tell at all: an Agent whose
+ * receive buffer is full, one that dies with datagrams still in its buffer, a firewall that drops
+ * instead of refusing, loss on the network.
  */
 export class UdpTransport implements DatagramTransport {
   readonly description: string;
@@ -38,9 +41,7 @@ export class UdpTransport implements DatagramTransport {
     this.description = `udp://${net.isIPv6(host) ? `[${host}]` : host}:${port}`;
     this.isName = net.isIP(host) === 0;
     const loopback = host === 'localhost' || host === '::1' || /^127\./.test(host);
-    this.confirmation = loopback
-      ? { afterMs: 1, lastSendOnly: true }
-      : { afterMs: REMOTE_CONFIRM_MS, lastSendOnly: false };
+    this.confirmation = { afterMs: loopback ? LOOPBACK_CONFIRM_MS : REMOTE_CONFIRM_MS, lastSendOnly: false };
   }
 
   isOpen(): boolean {

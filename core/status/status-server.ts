@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
 import { redactValue } from '../log/logger.js';
 import type { ListenAddress } from '../config/listen-address.js';
 import type { DaemonStatus } from './status-registry.js';
@@ -17,7 +17,10 @@ export class StatusServer {
   async listen(address: ListenAddress): Promise<ListenAddress> {
     const server = createServer((request, response) => {
       const path = (request.url ?? '/').split('?')[0];
-      if (request.method !== 'GET') {
+      if (!hostAllowed(request.headers.host, address.host)) {
+        // DNS rebinding: a web page's script reaching this port through a name it controls.
+        response.writeHead(403, { 'content-type': 'text/plain' }).end('forbidden Host\n');
+      } else if (request.method !== 'GET') {
         response.writeHead(405, { allow: 'GET' }).end();
       } else if (path === '/health') {
         const body = JSON.stringify({ status: this.stopping ? 'stopping' : 'ok' });
@@ -52,4 +55,18 @@ export class StatusServer {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
+}
+
+/**
+ * Only requests addressed to an IP literal, `localhost` or the configured host are answered: a browser
+ * tricked by DNS rebinding sends the attacker's name as Host. Probes (kubelet, curl, dogwatch health)
+ * address the IP or localhost.
+ */
+export function hostAllowed(hostHeader: string | undefined, boundHost: string): boolean {
+  if (!hostHeader) return true;
+  const host = hostHeader.startsWith('[')
+    ? hostHeader.slice(1, hostHeader.indexOf(']'))
+    : hostHeader.replace(/:\d+$/, '');
+  const name = host.toLowerCase();
+  return isIP(name) !== 0 || name === 'localhost' || name === boundHost.toLowerCase();
 }

@@ -46,6 +46,13 @@ export interface AwsEmulatorOptions {
   publicationDelay?: PublicationDelay;
   /** Per-quota rates (see DEFAULT_QUOTAS keys) overriding defaults; `false` disables quotas. */
   quotas?: Partial<Record<string, number>> | false;
+  /**
+   * IAM actions the caller's policy denies (`tag:GetResources`, `lambda:ListFunctions` …): such calls
+   * get the service's AccessDenied error naming the action, as AWS answers.
+   */
+  deniedActions?: readonly string[];
+  /** False: Lambda ListFunctions ignores MasterRegion (lists no replicas), as moto does. Default true. */
+  edgeReplicasListed?: boolean;
   /** Overrides the world's seed. */
   seed?: number;
 }
@@ -143,6 +150,23 @@ function credentialScope(
   return match ? { accessKeyId: match[1]!, region: match[2]! } : undefined;
 }
 
+/** AWS's answer to a call the caller's IAM policy does not allow. */
+function accessDenied(service: ServiceName, action: string, account: string): AwsError {
+  const message =
+    `User: arn:aws:iam::${account}:user/dogwatch is not authorized to perform: ${action} ` +
+    `because no identity-based policy allows the ${action} action`;
+  switch (service) {
+    case 'sts':
+      return new AwsError('AccessDenied', message, 403);
+    case 'tagging':
+      return new AwsError('AccessDeniedException', message, 400);
+    case 'cloudwatch':
+      return new AwsError('AccessDeniedException', message, 403, 'AccessDenied');
+    default:
+      return new AwsError('AccessDeniedException', message, 403);
+  }
+}
+
 function throttlingError(service: ServiceName): AwsError {
   switch (service) {
     case 'cloudwatch':
@@ -180,6 +204,7 @@ export class AwsEmulator {
   private readonly latencyMs: number;
   private readonly quotas: QuotaBuckets | undefined;
   private faults = new FaultInjector();
+  private deniedActions: Set<string>;
   private readonly sts: StsService;
   private readonly handlers: Record<ServiceName, (call: Call) => HandlerResult>;
   private server: Server | undefined;
@@ -188,6 +213,7 @@ export class AwsEmulator {
   private endpointUrl: string | undefined;
 
   constructor(options: AwsEmulatorOptions = {}) {
+    this.deniedActions = new Set(options.deniedActions ?? []);
     const given = options.clock ?? new SystemClock();
     // AWS's clock is true time: a test that steps the daemon's wall clock (ManualClock.step) does not
     // step AWS's. The monotonic reading is that true time.
@@ -210,6 +236,7 @@ export class AwsEmulator {
     const cloudwatch = new CloudWatchService(this.world, this.clock);
     const account = new AccountService(this.world);
     const lambda = new LambdaService(this.world);
+    lambda.listsEdgeReplicas = options.edgeReplicasListed ?? true;
     const tagging = new TaggingService(this.world);
     const apigateway = new ApiGatewayService(this.world);
     const cloudtrail = new CloudTrailService(this.world);
@@ -271,6 +298,16 @@ export class AwsEmulator {
   }
 
   /** Replaces the fault plan (rules, latency, response mutation). */
+  /** The role's trust policy requires this ExternalId of whoever assumes it (as `sts:ExternalId`). */
+  requireExternalId(roleArn: string, externalId: string): void {
+    this.sts.requiredExternalIds.set(roleArn, externalId);
+  }
+
+  /** Replaces the IAM actions the caller's policy denies (see AwsEmulatorOptions.deniedActions). */
+  setDeniedActions(actions: readonly string[]): void {
+    this.deniedActions = new Set(actions);
+  }
+
   setFaults(plan: FaultPlan): void {
     this.faults = new FaultInjector(plan);
   }
@@ -354,6 +391,7 @@ export class AwsEmulator {
       if (e instanceof AwsError) return fail(e);
       throw e;
     }
+    if (this.deniedActions.has(r.iamAction)) return fail(accessDenied(r.service, r.iamAction, account));
     this.accounting.recordAction(r.iamAction);
 
     const latency = this.latencyMs + (this.faults.plan.latencyMs ?? 0);

@@ -70,6 +70,9 @@ function pageOf<T>(items: T[], call: Call, what: unknown): { page: T[]; next?: s
 }
 
 export class LambdaService {
+  /** False: ListFunctions ignores MasterRegion and lists the region's own functions, as moto does. */
+  listsEdgeReplicas = true;
+
   constructor(private readonly world: World) {}
 
   handle(call: Call): HandlerResult {
@@ -95,7 +98,7 @@ export class LambdaService {
     if (functionVersion !== null && functionVersion !== 'ALL')
       invalidParameterThrow('FunctionVersion must be ALL.');
     let items: Record<string, unknown>[];
-    if (masterRegion !== null) {
+    if (masterRegion !== null && this.listsEdgeReplicas) {
       if (masterRegion !== 'ALL' && !/^[a-z]{2}(-gov)?-[a-z]+-\d$/.test(masterRegion))
         invalidParameterThrow('MasterRegion is not valid.');
       if (functionVersion !== 'ALL')

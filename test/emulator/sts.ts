@@ -23,6 +23,8 @@ export interface IssuedSession {
 export class StsService {
   /** Session access key id → the session it belongs to. */
   readonly sessions = new Map<string, IssuedSession>();
+  /** Role ARN → the ExternalId its trust policy requires (`sts:ExternalId` condition). */
+  readonly requiredExternalIds = new Map<string, string>();
 
   constructor(
     private readonly world: World,
@@ -73,6 +75,14 @@ export class StsService {
           'ValidationError',
           "1 validation error detected: Value at 'durationSeconds' failed to satisfy constraint",
           400,
+        );
+      }
+      const required = this.requiredExternalIds.get(roleArn);
+      if (required !== undefined && params.get('ExternalId') !== required) {
+        throw new AwsError(
+          'AccessDenied',
+          `User: arn:aws:iam::${call.account}:user/dogwatch is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`,
+          403,
         );
       }
       const account = match[1]!;

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { RunOutcome } from '../../core/runtime/instance-runner.js';
+import { sha1 } from '../../core/state/cursor-id.js';
 import { useEmulatorCredentials } from '../support/collection-harness.js';
 import {
   bareWorld,
@@ -498,6 +499,176 @@ describe("#4 cursors belong to queries, not to an instance's configuration", () 
         [],
         'no state file per instance piles up',
       );
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('#6 a denied optional permission degrades one feature and names the IAM action', () => {
+  for (const action of ['tag:GetResources', 'lambda:ListFunctions']) {
+    test(`without ${action}: Lambda metrics flow, exactly once, and a warning names ${action}`, async () => {
+      const s = await startEmulatedCollection({
+        world: bareWorld({ functions: 3 }),
+        emulator: { publicationDelay: { baseSeconds: 0, jitterSeconds: 0 }, deniedActions: [action] },
+        confs: { amazon_lambda: LAMBDA_AND_REKOGNITION.amazon_lambda },
+      });
+      try {
+        const outcomes = await runMinutes(s, 5);
+        for (const o of outcomes.flat()) assert.ok(o.ok, o.error);
+        const diff = diffAll(s, T0 + 2 * MINUTE);
+        const warnings = s.harness.status.snapshot({ version: 't', sink: {} }).instances[0]!.warnings;
+        figures.push(
+          `#6 ${action} denied: ${outcomes.flat().filter((o) => o.ok).length} of ${outcomes.flat().length} runs OK, ${diff.missing.length} lost`,
+        );
+        assert.deepEqual(diff.missing, []);
+        assert.deepEqual(diff.duplicated, []);
+        assert.ok(
+          warnings.some((w) => w.includes(`${action} is denied`) && w.includes(`allow ${action}`)),
+          JSON.stringify(warnings),
+        );
+      } finally {
+        await s.close();
+      }
+    });
+  }
+
+  test('with tag_filters, the Tagging API is needed: the run fails and says which action to allow', async () => {
+    const s = await startEmulatedCollection({
+      world: bareWorld({ functions: 2 }),
+      emulator: { deniedActions: ['tag:GetResources'] },
+      confs: { amazon_lambda: '    regions: [us-east-1]\n    tag_filters: {env: [prod]}\n' },
+    });
+    try {
+      const [[outcome]] = (await runMinutes(s, 1)) as [[RunOutcome]];
+      assert.equal(outcome.ok, false);
+      assert.match(
+        outcome.error ?? '',
+        /tag_filters needs .* tag:GetResources is denied.*Fix: allow tag:GetResources/,
+      );
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('#7 credentials are cached per everything that defines them', () => {
+  test('same role_arn, different external_id: each instance gets its own session, the wrong one is refused', async () => {
+    const role = 'arn:aws:iam::123456789012:role/dogwatch-reader';
+    const s = await startEmulatedCollection({
+      world: bareWorld({ rekognitionOperations: 2 }),
+      confs: {},
+    });
+    try {
+      s.emulator.requireExternalId(role, 'right-external-id');
+      const instance = (id: string) =>
+        `  - endpoint_url: ${s.endpoint}\n    regions: [us-east-1]\n    role_arn: ${role}\n    external_id: ${id}\n`;
+      s.workspace.writeConf(
+        'amazon_rekognition',
+        `instances:\n${instance('right-external-id')}${instance('wrong-external-id')}`,
+      );
+      await s.harness.restart();
+      for (let run = 0; run < 2; run++) {
+        const [right, wrong] = await s.harness.runAll();
+        assert.ok(right!.ok, right!.error);
+        assert.equal(
+          wrong!.ok,
+          false,
+          'the instance with the wrong external_id never gets the other session',
+        );
+        assert.match(wrong!.error ?? '', /sts:AssumeRole/);
+        assert.doesNotMatch(
+          wrong!.error ?? '',
+          /wrong-external-id|right-external-id/,
+          'no secret in the message',
+        );
+        s.clock.advance(MINUTE);
+      }
+      figures.push(
+        '#7 external_id: the wrong instance is refused by STS in every run, the right one collects',
+      );
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('#9 series never collide', () => {
+  test('Lambda functions whose names differ only in case stay two series (case_id), every point once', async () => {
+    const s = await startEmulatedCollection({
+      world: bareWorld({ functionNames: ['Orders', 'orders', 'ORDERS'] }),
+      emulator: { publicationDelay: { baseSeconds: 0, jitterSeconds: 0 } },
+      confs: { amazon_lambda: LAMBDA_AND_REKOGNITION.amazon_lambda },
+    });
+    try {
+      await runMinutes(s, 5);
+      const world = s.emulator.world;
+      const caseId = (series: { dimensions: readonly { Value: string }[] }): string[] => {
+        const name = series.dimensions[0]!.Value;
+        return /[A-Z]/.test(name) ? [`case_id:${sha1(name, 'hex').slice(0, 6)}`] : [];
+      };
+      const expected = expectedPoints({
+        world,
+        series: world.series({ namespace: 'AWS/Lambda' }),
+        rows: metricTable('amazon_lambda').filter((r) => r.metricName === 'aws.lambda.invocations'),
+        scopeOf: (x) => (lambdaScope(x) === 'function' ? 'function' : undefined),
+        identity: (x) => [...seriesIdentity(x), ...caseId(x)],
+        fromMs: T0 - 3 * MINUTE,
+        toMs: T0 + 2 * MINUTE,
+      });
+      const diff = diffPoints(expected, ofNamespace(s.lines(), 'aws.lambda.'), [...LAMBDA_KEYS, 'case_id']);
+      figures.push(
+        `#9 Orders/orders/ORDERS: ${expected.size} points on ${new Set([...expected.keys()].map((k) => k.slice(k.indexOf('{')))).size} series, ${diff.duplicated.length} merged`,
+      );
+      assert.equal(new Set([...expected.keys()].map((k) => k.slice(k.indexOf('{')))).size, 3);
+      assert.deepEqual(diff, { missing: [], unexpected: [], duplicated: [], wrongValue: [] });
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('also found: Lambda@Edge by name, can_connect per instance, /status and Host, private state files', () => {
+  test('a listing that ignores MasterRegion (moto) still leaves replicas tagged to their master', async () => {
+    const s = await startEmulatedCollection({
+      world: bareWorld({ regions: ['us-east-1', 'eu-west-1'], edgeFunctions: 1, functions: 1 }),
+      emulator: { publicationDelay: { baseSeconds: 0, jitterSeconds: 0 }, edgeReplicasListed: false },
+      confs: {
+        amazon_lambda: '    regions: [eu-west-1]\n    metrics: {include: ["aws.lambda.invocations"]}\n',
+      },
+    });
+    try {
+      await runMinutes(s, 3);
+      const replica = ofNamespace(s.lines(), 'aws.lambda.').filter((l) =>
+        l.tags.includes('functionname:us-east-1.edge-auth'),
+      );
+      assert.ok(replica.length > 0, 'the replica series was collected');
+      for (const line of replica) {
+        assert.ok(line.tags.includes('at_edge:true'), line.tags.join(','));
+        assert.ok(line.tags.includes('edge_master_name:edge-auth'));
+        assert.ok(
+          line.tags.includes('edge_master_arn:arn:aws:lambda:us-east-1:123456789012:function:edge-auth'),
+        );
+      }
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('can_connect carries the instance, so two instances of a check can be told apart', async () => {
+    const s = await startEmulatedCollection({
+      world: bareWorld({ rekognitionOperations: 1 }),
+      confs: {},
+    });
+    try {
+      const instance = `  - endpoint_url: ${s.endpoint}\n    regions: [us-east-1]\n`;
+      s.workspace.writeConf('amazon_rekognition', `instances:\n${instance}${instance}    name: second\n`);
+      await s.harness.restart();
+      await runMinutes(s, 1);
+      const checks = s.listener.lines().filter((l) => l.startsWith('_sc|amazon_rekognition.can_connect|'));
+      const instances = new Set(checks.map((l) => /instance:([^,|]+)/.exec(l)?.[1]));
+      assert.equal(instances.size, 2, checks.join('\n'));
+      assert.ok([...instances].some((i) => i?.startsWith('amazon_rekognition:second:')));
     } finally {
       await s.close();
     }

@@ -200,7 +200,7 @@ describe('DogStatsdSink over UDP', () => {
     await sink.close();
   });
 
-  it('the Agent stops and comes back on the same port: only the refused datagram fails, the rest arrive once', async () => {
+  it('the Agent stops and comes back on the same port: what counted as delivered arrived, once; the rest failed', async () => {
     const agent = await startUdpListener();
     const sink = new DogStatsdSink({
       transport: 'udp',
