@@ -109,7 +109,11 @@ describe('runtime: a test check through the daemon to a real DogStatsD socket', 
           ),
         );
         assert.ok(
-          lines.some((l) => /^_sc\|dogwatch_test\.can_connect\|0\|#instance:dogwatch_test:[0-9a-f]{16},team:core,env:prod,service:billing$/.test(l)),
+          lines.some((l) =>
+            /^_sc\|dogwatch_test\.can_connect\|0\|#instance:dogwatch_test:[0-9a-f]{16},team:core,env:prod,service:billing$/.test(
+              l,
+            ),
+          ),
         );
         for (const d of listener.datagrams) assertValidDatagram(d, 1432);
       },
