@@ -98,6 +98,11 @@ export interface DeliveryGroup extends SampleEmitter {
    * unreachable. Samples of other groups, instances or checks never affect it.
    */
   settle(): Promise<void>;
+  /**
+   * The same, as a callback that runs synchronously when the last sample is accounted for (no promise
+   * per group): a source that commits many small groups records each without a gap after delivery.
+   */
+  onSettled(callback: (error?: Error) => void): void;
 }
 
 /**

@@ -255,7 +255,7 @@ export class CloudWatchEngine<R = unknown> {
           if (result.stateError) failures.push(`${region}: ${result.stateError.message}`);
           if (result.undelivered > 0) {
             failures.push(
-              `${region}: ${result.undelivered} batch(es) not delivered, fetched again next run (${result.firstDeliveryError})`,
+              `${region}: the points of ${result.undelivered} queries were not delivered; they are fetched again next run (${result.firstDeliveryError})`,
             );
           }
         } catch (error) {
@@ -416,6 +416,29 @@ export class CloudWatchEngine<R = unknown> {
     const problemsSeen = new Set<string>();
 
     // Emits a fetched batch as one delivery; returns it settled, then its progress recorded.
+    // Cursors are committed per query, as soon as that query's own lines were accepted: a SIGKILL while
+    // a batch is on the wire then re-sends at most the queries of the datagram in flight, not the batch.
+    // The records of the queries settled in one go are coalesced into one journal record, written
+    // before control returns to the event loop (a microtask), so nothing comes between.
+    let toRecord: CursorUpdates | undefined;
+    const recordSettled = (): void => {
+      const updates = toRecord!;
+      toRecord = undefined;
+      try {
+        this.store.record(updates);
+      } catch (error) {
+        // Sent but not written down: kept in memory, and nothing more is sent until it is written.
+        stateError ??= error instanceof Error ? error : new Error(describe(error));
+      }
+    };
+    const recordSoon = (id: string, w: number, seen: readonly number[]): void => {
+      if (toRecord === undefined) {
+        toRecord = new CursorUpdates();
+        queueMicrotask(recordSettled);
+      }
+      toRecord.add(id, w, seen);
+    };
+    // Emits a fetched batch, one delivery per query; resolves once every query settled.
     const emitBatch = (
       batch: Batch,
       fetched: FetchedBatch,
@@ -426,9 +449,26 @@ export class CloudWatchEngine<R = unknown> {
           `${region}: GetMetricData returned unknown query ids (${fetched.unknownIds.slice(0, 3).join(', ')}); ignored`,
         );
       }
-      const updates = new CursorUpdates();
-      const delivery = run.submit.openDelivery();
       const window = { startMs: batch.progress[0]!.w, endMs };
+      let unsettled = batch.queries.length;
+      let allSettled: () => void = () => undefined;
+      const settled = new Promise<void>((resolve) => (allSettled = resolve));
+      const settle = (
+        error: Error | undefined,
+        id: string,
+        w: number,
+        seen: readonly number[] | undefined,
+      ): void => {
+        if (error) {
+          // Not recorded: the query's window is fetched and sent again next run.
+          undelivered++;
+          firstDeliveryError ??= describe(error);
+        } else if (seen !== undefined) recordSoon(id, w, seen);
+        if (--unsettled === 0) {
+          release();
+          allSettled();
+        }
+      };
       crashPoint('before-emit');
       for (let i = 0; i < batch.queries.length; i++) {
         const query = batch.queries[i]!;
@@ -441,41 +481,26 @@ export class CloudWatchEngine<R = unknown> {
             context.warn(`${region} ${query.series.key} ${query.statistic}: ${problem}`);
           }
         }
-        const emittedNow = this.emitQuery(query, progress, result, window, delivery, inspected);
+        const group = run.submit.openDelivery();
+        const emittedNow = this.emitQuery(query, progress, result, window, group, inspected);
         outsideWindow += emittedNow.refused;
         datapoints += emittedNow.count;
         newestPeriodEnd = Math.max(newestPeriodEnd, emittedNow.newest + periodMs);
+        if (run.dryRun) continue;
+        let w = progress.w;
+        let pending: readonly number[] | undefined;
         if (query.emitted) {
           // An incomplete answer keeps the watermark: the window is asked again, the seen set dedupes.
-          const w = result.complete
-            ? settledWatermark(progress.w, emittedNow.seen, endMs, now, periodMs, lateHorizonMs)
-            : progress.w;
-          const pending = pendingAfter(emittedNow.seen, w);
-          if (w !== progress.w || pending.length !== progress.seen.length) updates.add(query.id, w, pending);
+          if (result.complete)
+            w = settledWatermark(progress.w, emittedNow.seen, endMs, now, periodMs, lateHorizonMs);
+          const after = pendingAfter(emittedNow.seen, w);
+          if (w !== progress.w || after.length !== progress.seen.length) pending = after;
         }
+        group.onSettled((error) => settle(error, query.id, w, pending));
       }
       if (run.dryRun) return undefined;
       crashPoint('mid-emit');
-      // Fetching goes on while the batch leaves the socket; its progress is recorded in the
-      // continuation of its own delivery (nothing can interleave), at most MAX_UNFLUSHED_BATCHES behind.
-      return delivery
-        .settle()
-        .then(
-          () => {
-            try {
-              this.store.record(updates);
-            } catch (error) {
-              // Sent but not written down: kept in memory, and nothing more is sent until it is written.
-              stateError ??= error instanceof Error ? error : new Error(describe(error));
-            }
-          },
-          (error: unknown) => {
-            // Not recorded: the batch is fetched and sent again next run.
-            undelivered++;
-            firstDeliveryError ??= describe(error);
-          },
-        )
-        .finally(release);
+      return settled;
     };
     // One batch, fetched then emitted. A function of its own so that nothing of the batch (the answer,
     // its points) stays referenced from the worker's frame while the worker waits for the next one: held

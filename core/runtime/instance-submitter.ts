@@ -132,6 +132,7 @@ export class InstanceSubmitter implements CheckSubmitter {
       count: (metric, value, options) => this.metric('count', metric, value, options, delivery),
       event: (title, text, options = {}) => this.emitEvent(title, text, options, delivery),
       settle: () => delivery.settle(),
+      onSettled: (callback) => delivery.onSettled(callback),
     };
   }
 

@@ -5,16 +5,15 @@
  * Contract:
  * - a sink that takes a sample of the group calls `expect()` once, then exactly one of `delivered()`
  *   or `failed()` for it, however long that takes (a sink that fans out calls each child);
- * - `settle()` is called once, after the group's last sample; it resolves when every sample is
- *   accounted for and all were delivered, and rejects with a DeliveryError naming the first reason
- *   otherwise. A group nobody expected anything of settles at once.
+ * - `onSettled(callback)` (or `settle()`, its promise form) is called once, after the group's last
+ *   sample; the callback runs once every sample is accounted for, synchronously in the sink's
+ *   continuation, with a DeliveryError naming the first reason if any sample was not delivered. A
+ *   group nobody expected anything of settles at once.
  */
 export class Delivery {
   private outstanding = 0;
   private droppedCount = 0;
   private firstReason: string | undefined;
-  private sealed = false;
-  private done: Promise<void> | undefined;
   private finish: ((error?: DeliveryError) => void) | undefined;
 
   /** A sink took one sample of the group. */
@@ -40,18 +39,20 @@ export class Delivery {
     return this.droppedCount;
   }
 
-  /** Resolves once every sample of the group is accounted for; rejects if any was not delivered. */
-  settle(): Promise<void> {
-    this.sealed = true;
-    this.done ??= new Promise<void>((resolve, reject) => {
-      this.finish = (error) => (error ? reject(error) : resolve());
-    });
+  /** No more samples: `callback` runs once all of them are accounted for (at once if they are). */
+  onSettled(callback: (error?: DeliveryError) => void): void {
+    if (this.finish) throw new Error('Delivery: onSettled called twice');
+    this.finish = callback;
     this.check();
-    return this.done;
+  }
+
+  /** The promise form of onSettled: resolves when all were delivered, rejects otherwise. */
+  settle(): Promise<void> {
+    return new Promise<void>((resolve, reject) => this.onSettled((error) => (error ? reject(error) : resolve())));
   }
 
   private check(): void {
-    if (!this.sealed || this.outstanding > 0 || !this.finish) return;
+    if (this.outstanding > 0 || !this.finish) return;
     const finish = this.finish;
     this.finish = undefined;
     finish(
