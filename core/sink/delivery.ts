@@ -48,7 +48,9 @@ export class Delivery {
 
   /** The promise form of onSettled: resolves when all were delivered, rejects otherwise. */
   settle(): Promise<void> {
-    return new Promise<void>((resolve, reject) => this.onSettled((error) => (error ? reject(error) : resolve())));
+    return new Promise<void>((resolve, reject) =>
+      this.onSettled((error) => (error ? reject(error) : resolve())),
+    );
   }
 
   private check(): void {
