@@ -10,7 +10,9 @@
 # Layout inside the image (the runtime finds its data files from package.json, see core/package-root.ts):
 #   /opt/dogwatch/package.json, package-lock.json
 #   /opt/dogwatch/node_modules/            production dependencies, unix-dgram compiled for this platform
-#   /opt/dogwatch/dist/core, dist/checks/  compiled JavaScript (no tests, no benchmarks, no emulator)
+#   /opt/dogwatch/dist/app/main.js         the entry point: the composition root, which binds core and checks
+#   /opt/dogwatch/dist/{app,core,checks}/  compiled JavaScript (no tests, no benchmarks, no emulator, so
+#                                          `dogwatch demo` asks for the source checkout)
 #   /opt/dogwatch/checks/<check>/metadata.csv   metric contracts, read at start-up
 #   /etc/dogwatch/conf.d/                  mount point for <check>.d/conf.yaml (DOGWATCH_CONFD)
 #   /var/lib/dogwatch/                     watermarks (DOGWATCH_STATE_DIR), the only path dogwatch writes
@@ -33,10 +35,10 @@ RUN npm run build
 # Stage exactly what the runtime needs. checks/*/metadata.csv is copied file by file with its folders kept
 # (a wildcard COPY would flatten every metadata.csv into one file).
 RUN mkdir -p /out/dist \
-    && cp -R dist/core dist/checks /out/dist/ \
+    && cp -R dist/app dist/core dist/checks /out/dist/ \
     && cp package.json package-lock.json /out/ \
     && for f in checks/*/metadata.csv; do install -D -m 0644 "$f" "/out/$f"; done \
-    && test -f /out/dist/core/cli/main.js \
+    && test -f /out/dist/app/main.js \
     && ls /out/checks/*/metadata.csv
 
 # ---- prod-deps: production node_modules, native addon built for the target platform ----
@@ -93,7 +95,7 @@ USER 10001:10001
 
 # /health is 200 once configuration is loaded, 503 while stopping (no curl needed: the CLI probes it).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-    CMD ["node", "/opt/dogwatch/dist/core/cli/main.js", "health"]
+    CMD ["node", "/opt/dogwatch/dist/app/main.js", "health"]
 
-ENTRYPOINT ["node", "/opt/dogwatch/dist/core/cli/main.js"]
+ENTRYPOINT ["node", "/opt/dogwatch/dist/app/main.js"]
 CMD ["run"]

@@ -4,20 +4,25 @@
  * datagrams, bytes, lines, and timestamped lines (`|T`, the CloudWatch points).
  *   child → parent { type: 'ready', port | path }
  *   parent → child 'report'  → { type: 'counts', counts } and the counters reset
+ *   parent → child 'capture' → { type: 'capturing' }: datagrams are kept from now on (the floor's lines)
+ *   parent → child { save }  → the kept lines written to that path, { type: 'captured', lines }
  *   parent → child 'exit'
  */
 import dgram from 'node:dgram';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import unixDgram from 'unix-dgram';
-import type { ListenerCounts, ListenerMessage } from './protocol.js';
+import type { ListenerCommand, ListenerCounts, ListenerMessage } from './protocol.js';
 
 let counts = { datagrams: 0, bytes: 0, maxDatagramBytes: 0, points: 0, lines: 0 };
+/** Datagram texts kept while capturing; undefined otherwise. */
+let captured: string[] | undefined;
 
 function record(message: Buffer): void {
   counts.datagrams++;
   counts.bytes += message.length;
   if (message.length > counts.maxDatagramBytes) counts.maxDatagramBytes = message.length;
   const text = message.toString('utf8');
+  captured?.push(text);
   let start = 0;
   for (;;) {
     const end = text.indexOf('\n', start);
@@ -55,8 +60,19 @@ if (transport === 'uds') {
   close = () => socket.close();
 }
 
-process.on('message', (message: string) => {
-  if (message === 'report') {
+process.on('message', (message: ListenerCommand) => {
+  if (message === 'capture') {
+    captured = [];
+    send({ type: 'capturing' });
+  } else if (typeof message === 'object') {
+    const lines = (captured ?? [])
+      .join('\n')
+      .split('\n')
+      .filter((line) => line.length > 0);
+    captured = undefined;
+    writeFileSync(message.save, lines.join('\n'));
+    send({ type: 'captured', lines: lines.length });
+  } else if (message === 'report') {
     const reply: ListenerCounts = { ...counts };
     counts = { datagrams: 0, bytes: 0, maxDatagramBytes: 0, points: 0, lines: 0 };
     send({ type: 'counts', counts: reply });

@@ -4,7 +4,8 @@
  */
 import type { RunGcFigures } from './stall-attribution.js';
 
-export type CollectorKind = 'dogwatch' | 'naive' | 'overlap';
+/** `floor`: the machine's floor for dogwatch's captured work (bench/floor.ts), not a collector. */
+export type CollectorKind = 'dogwatch' | 'naive' | 'overlap' | 'floor';
 export type Transport = 'udp' | 'uds';
 
 export interface WorkerConfig {
@@ -33,6 +34,13 @@ export interface WorkerConfig {
    */
   readonly heapSnapshotRuns?: readonly number[];
   readonly heapSnapshotDir?: string;
+  /**
+   * dogwatch: this run (0-based, a steady UDS run) is captured for the floor: the parent records its
+   * GetMetricData exchanges and the UDS listener its lines, between the worker's `capture` messages.
+   */
+  readonly captureRun?: number;
+  /** floor: the captured exchanges (JSON: CapturedExchange[]) and lines (one a line) to replay. */
+  readonly capture?: { readonly exchangesPath: string; readonly linesPath: string };
 }
 
 export interface RunRecord {
@@ -81,6 +89,20 @@ export interface WorkerResult {
   readonly freshnessP99: number;
   readonly sentPoints: Record<Transport, number>;
   readonly errors: string[];
+  /** floor only: the captured work it replays each run. */
+  readonly floor?: FloorSetup;
+}
+
+/** What the floor replays per run (bench/floor.ts). */
+export interface FloorSetup {
+  readonly requests: number;
+  readonly requestBytes: number;
+  readonly responseBytes: number;
+  /** Lines formatted from parsed response values, and lines sent as captured (dogwatch's telemetry). */
+  readonly linesFormatted: number;
+  readonly linesVerbatim: number;
+  /** GetMetricData calls answered "throttled" and sent again, over all runs. */
+  readonly throttledRetries: number;
 }
 
 export interface AccountingReply {
@@ -92,6 +114,7 @@ export interface AccountingReply {
 export type WorkerMessage =
   | { type: 'clock'; id: number; realOrigin: number; virtualOrigin: number }
   | { type: 'accounting'; id: number }
+  | { type: 'capture'; id: number; on: boolean }
   | { type: 'progress'; text: string }
   | { type: 'result'; result: WorkerResult }
   | { type: 'fatal'; error: string };
@@ -110,7 +133,15 @@ export interface ListenerCounts {
   readonly lines: number;
 }
 export type ListenerMessage =
-  { type: 'ready'; port?: number; path?: string } | { type: 'counts'; counts: ListenerCounts };
+  | { type: 'ready'; port?: number; path?: string }
+  | { type: 'counts'; counts: ListenerCounts }
+  | { type: 'capturing' }
+  | { type: 'captured'; lines: number };
+/**
+ * parent → listener: `'report'`, `'exit'`, `'capture'` (keep what arrives from now on, answered by
+ * `capturing`), or `{ save }` (write the lines kept since, one a line, to that path; answered by `captured`).
+ */
+export type ListenerCommand = 'report' | 'exit' | 'capture' | { readonly save: string };
 
 /**
  * First run of the load's steady state: the first discovery refresh (600 s TTL, run 12) is behind, and

@@ -5,7 +5,9 @@
  *
  * Layout: this process hosts the emulator and orchestrates; each collector runs in its own child
  * process (bench/worker.ts, --expose-gc) so its CPU, RSS and heap are its own; two more children are
- * the DogStatsD listeners (UDP, UDS) with OS-default receive buffers.
+ * the DogStatsD listeners (UDP, UDS) with OS-default receive buffers. Per size, one steady dogwatch run
+ * is captured (its GetMetricData exchanges here, its lines by the UDS listener) and the floor
+ * (bench/floor.ts) replays that work in a worker of its own.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,10 +15,14 @@ import { setPriority, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Clock, ScaledClock } from '../core/clock.js';
-import { AwsEmulator } from '../test/emulator/index.js';
+import { AwsEmulator } from '../emulator/index.js';
+import type { Call, HandlerResult } from '../emulator/call.js';
+import type { CapturedExchange } from './floor.js';
+import { DEFAULT_LOGS_OPTIONS, type LogsResults, runLogsBench } from './logs.js';
 import { analyseProfile, type ProfileSummary } from './profile.js';
 import {
   type CollectorKind,
+  type ListenerCommand,
   type ListenerCounts,
   type ListenerMessage,
   type ParentMessage,
@@ -29,6 +35,7 @@ import {
   type BenchResults,
   type CollectorFigures,
   figuresOf,
+  floorFiguresOf,
   renderMarkdown,
   type SizeResult,
 } from './report.js';
@@ -88,6 +95,28 @@ interface Listener {
   port?: number;
   path?: string;
   report(): Promise<ListenerCounts>;
+  /** Keep what arrives from now on (resolves once the listener does). */
+  capture(): Promise<void>;
+  /** Write what arrived since `capture`, one line a line, to `path`; resolves to the number of lines. */
+  saveCapture(path: string): Promise<number>;
+}
+
+/** Sends `command` to a listener and resolves with its first reply of `type`. */
+function ask<T extends ListenerMessage['type']>(
+  child: ChildProcess,
+  command: ListenerCommand,
+  type: T,
+): Promise<ListenerMessage & { type: T }> {
+  return new Promise((resolve) => {
+    const onMessage = (m: ListenerMessage): void => {
+      if (m.type === type) {
+        child.off('message', onMessage);
+        resolve(m as ListenerMessage & { type: T });
+      }
+    };
+    child.on('message', onMessage);
+    child.send(command);
+  });
 }
 
 async function startListener(transport: 'udp' | 'uds', path: string): Promise<Listener> {
@@ -104,18 +133,64 @@ async function startListener(transport: 'udp' | 'uds', path: string): Promise<Li
     child,
     port: ready.port,
     path: ready.path,
-    report: () =>
-      new Promise((resolve) => {
-        const onMessage = (m: ListenerMessage): void => {
-          if (m.type === 'counts') {
-            child.off('message', onMessage);
-            resolve(m.counts);
-          }
-        };
-        child.on('message', onMessage);
-        child.send('report');
-      }),
+    report: async () => (await ask(child, 'report', 'counts')).counts,
+    capture: async () => void (await ask(child, 'capture', 'capturing')),
+    saveCapture: async (path) => (await ask(child, { save: path }, 'captured')).lines,
   };
+}
+
+/**
+ * Records and replays GetMetricData exchanges inside the emulator, for the floor. It wraps the
+ * emulator's private dispatch (the one place that sees a call's request body and its answer together),
+ * so the emulator itself stays as users run it. Replay answers a request whose body was recorded with
+ * the recorded response (the emulator still computes and accounts its own), so the floor parses exactly
+ * the bodies dogwatch parsed, whatever the virtual time.
+ */
+class ExchangeTap {
+  private recording: CapturedExchange[] | undefined;
+  private replaying: Map<string, string> | undefined;
+
+  constructor(emulator: AwsEmulator) {
+    const target = emulator as unknown as { handle(call: Call, requestId: string): HandlerResult };
+    const handle = target.handle.bind(emulator);
+    target.handle = (call, requestId) => {
+      const result = handle(call, requestId);
+      if (
+        call.service !== 'cloudwatch' ||
+        call.operation !== 'GetMetricData' ||
+        (result.status ?? 200) !== 200
+      )
+        return result;
+      if (this.recording) this.recording.push(exchangeOf(call, result));
+      const recorded = this.replaying?.get(call.body);
+      return recorded === undefined ? result : { ...result, body: recorded };
+    };
+  }
+
+  record(): void {
+    this.recording = [];
+  }
+
+  stop(): CapturedExchange[] {
+    const recorded = this.recording ?? [];
+    this.recording = undefined;
+    return recorded;
+  }
+
+  replay(exchanges: readonly CapturedExchange[] | undefined): void {
+    this.replaying = exchanges && new Map(exchanges.map((e) => [e.request, e.response]));
+  }
+}
+
+/** Hop-by-hop headers and the length are the sender's own; the rest is replayed as dogwatch sent it. */
+const NOT_REPLAYED = new Set(['host', 'connection', 'content-length', 'transfer-encoding', 'keep-alive']);
+
+function exchangeOf(call: Call, result: HandlerResult): CapturedExchange {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(call.headers))
+    if (value !== undefined && !NOT_REPLAYED.has(name))
+      headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  return { headers, request: call.body, response: result.body };
 }
 
 function runWorker(
@@ -124,6 +199,7 @@ function runWorker(
   clock: SwitchableClock,
   log: (text: string) => void,
   afterFork?: () => void,
+  onCapture?: (on: boolean) => Promise<void>,
 ): Promise<WorkerResult> {
   const child = fork(join(here, 'worker.js'), [], {
     execArgv: ['--expose-gc', '--no-warnings'],
@@ -155,6 +231,17 @@ function runWorker(
           reply(m.id, { requests, metricsRequested: snap.metricsRequested });
           break;
         }
+        case 'capture':
+          if (!onCapture) reply(m.id, null);
+          else
+            onCapture(m.on).then(
+              () => reply(m.id, null),
+              (error: unknown) => {
+                log(`  capture failed: ${String(error)}`);
+                reply(m.id, null);
+              },
+            );
+          break;
         case 'progress':
           log(`    ${m.text}`);
           break;
@@ -186,6 +273,26 @@ interface Args {
   heapDir: string;
   loadProfile: string | undefined;
   emulatorNice: number;
+  /** The logs section (bench/logs.ts): on in full mode, off in --quick unless asked. */
+  logs: boolean;
+  logsOnly: boolean;
+}
+
+/**
+ * The measurements people add by hand (before/after comparisons, figures moved out of code comments)
+ * live below HAND_WRITTEN_MARKER in BENCHMARKS.md: a regenerated page keeps them.
+ */
+const HAND_WRITTEN_MARKER = '<!-- Hand-written below this line: npm run bench keeps it. -->';
+
+function handWrittenPart(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return `\n${HAND_WRITTEN_MARKER}\n`;
+  }
+  const at = text.indexOf(HAND_WRITTEN_MARKER);
+  return at < 0 ? `\n${HAND_WRITTEN_MARKER}\n` : `\n${text.slice(at)}`;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -200,6 +307,9 @@ function parseArgs(argv: readonly string[]): Args {
     heapDir: '.',
     loadProfile: undefined,
     emulatorNice: EMULATOR_NICE,
+    // Default: on in full mode; a --quick or --load-only run skips it unless --logs is given.
+    logs: !argv.includes('--quick') && !argv.includes('--load-only'),
+    logsOnly: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -215,13 +325,17 @@ function parseArgs(argv: readonly string[]): Args {
     else if (a === '--heap-dir') args.heapDir = argv[++i] ?? args.heapDir;
     else if (a === '--load-profile') args.loadProfile = argv[++i];
     else if (a === '--emulator-nice') args.emulatorNice = Number(argv[++i]);
+    else if (a === '--logs') args.logs = true;
+    else if (a === '--no-logs') args.logs = false;
+    else if (a === '--logs-only') args.logs = args.logsOnly = true;
     else if (a === '--help') {
       process.stdout.write(
-        'usage: bench/run.js [--quick] [--load | --load-only [--load-runs N] [--heap-snapshots RUN,… [--heap-dir DIR]]\n' +
+        'usage: bench/run.js [--quick] [--logs | --no-logs | --logs-only] [--load | --load-only [--load-runs N] [--heap-snapshots RUN,… [--heap-dir DIR]]\n' +
           '                    [--load-profile PATH] [--emulator-nice N]] [--out PATH] [--md PATH | --no-md]\n' +
           '  --heap-snapshots: diagnosis of the load runs: full GC after each run (heap used recorded per run),\n' +
           '                    V8 heap snapshots after the listed runs; its stall figures are not comparable\n' +
           '  --load-profile:   a V8 CPU profile of load runs 2 and on (stalls.end_hr_us finds a stall in it)\n' +
+          '  --logs:           the logs section (on by default, off with --quick); --logs-only: it alone, no page\n' +
           `  --emulator-nice:  niceness of the emulator's thread during the load runs (default ${EMULATOR_NICE}; 0: none)\n`,
       );
       process.exit(0);
@@ -234,7 +348,7 @@ function parseArgs(argv: readonly string[]): Args {
   if (args.heapSnapshots && (!args.loadOnly || args.heapSnapshots.some((n) => !Number.isInteger(n) || n < 1)))
     throw new Error('--heap-snapshots wants --load-only and a comma-separated list of run numbers (1, 2, …)');
   // BENCHMARKS.md shows every size: a load-only run writes its JSON and leaves the page alone.
-  if (args.loadOnly) args.md = undefined;
+  if (args.loadOnly || args.logsOnly) args.md = undefined;
   return args;
 }
 
@@ -249,19 +363,39 @@ async function main(): Promise<void> {
   const uds = await startListener('uds', join(workroot, 'dsd.socket'));
   // A fixed virtual start, 30 s into a minute (a schedule not aligned to minutes).
   const t0 = Date.UTC(2025, 5, 2, 12, 0, 30);
-  const sizes = args.loadOnly ? [] : args.quick ? SIZES.slice(0, 2) : SIZES;
+  const sizes = args.loadOnly || args.logsOnly ? [] : args.quick ? SIZES.slice(0, 2) : SIZES;
   const results: SizeResult[] = [];
   const polling300: BenchResults['polling_300s'] = [];
   let profile: ProfileSummary | undefined;
   let load: BenchResults['load'];
+  let logs: LogsResults | undefined;
   let workerSeq = 0;
 
   try {
     for (const size of sizes) {
       const clock = new SwitchableClock();
       const emulator = new AwsEmulator({ world: worldFor(size.scale, t0), clock, latencyMs: 40 });
+      const tap = new ExchangeTap(emulator);
       const endpoint = await emulator.start();
       const planPath = join(workroot, `plan-${size.label}.json`);
+      const capture = {
+        exchangesPath: join(workroot, `capture-${size.label}.json`),
+        linesPath: join(workroot, `capture-${size.label}.lines`),
+      };
+      let capturedExchanges: CapturedExchange[] | undefined;
+      let capturedLines = 0;
+      const onCapture = async (on: boolean): Promise<void> => {
+        if (on) {
+          await uds.capture();
+          tap.record();
+          return;
+        }
+        capturedExchanges = tap.stop();
+        // What the sink sent may still be in the listener's socket buffer: the same wait as after a worker.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        capturedLines = await uds.saveCapture(capture.linesPath);
+        writeFileSync(capture.exchangesPath, JSON.stringify(capturedExchanges));
+      };
       const listMetricsPagesMin = ['AWS/Lambda', 'AWS/ApiGateway', 'AWS/Rekognition']
         .map((ns) => Math.ceil(emulator.world.series({ namespace: ns }).length / 500))
         .reduce((a, b) => a + b, 0);
@@ -294,6 +428,8 @@ async function main(): Promise<void> {
           emulator,
           clock,
           log,
+          undefined,
+          extra.captureRun === undefined ? undefined : onCapture,
         );
         await new Promise((resolve) => setTimeout(resolve, 300));
         const counts = { result, udp: await udp.report(), uds: await uds.report() };
@@ -304,8 +440,23 @@ async function main(): Promise<void> {
 
       const standardRuns = args.quick ? 3 : 11;
       const figures: Partial<Record<CollectorKind, CollectorFigures>> = {};
-      const dw = await run('dogwatch', standardRuns);
+      // The last UDS run (runs alternate UDP, UDS from run 0) is steady and captured for the floor: a
+      // unix datagram socket loses nothing (its sender waits when the listener falls behind), a loaded
+      // machine can drop UDP datagrams, and the lines are the same over either transport.
+      const captureRun = standardRuns - 1 - (standardRuns % 2);
+      const dw = await run('dogwatch', standardRuns, { captureRun });
       figures.dogwatch = figuresOf(dw.result, dw.udp, dw.uds, listMetricsPagesMin);
+      let floor: SizeResult['floor'];
+      if (capturedExchanges && capturedExchanges.length > 0) {
+        tap.replay(capturedExchanges);
+        // Runs alternate UDP and UDS, as dogwatch's: a floor per transport.
+        const fl = await run('floor', standardRuns, { capture }).finally(() => tap.replay(undefined));
+        floor = floorFiguresOf(fl.result, fl.udp, fl.uds, {
+          run: captureRun + 1,
+          points: dw.result.runs[captureRun]?.points ?? 0,
+          lines: capturedLines,
+        });
+      } else log('  no GetMetricData captured from dogwatch: no floor at this size');
       const ov = await run('overlap', standardRuns);
       figures.overlap = figuresOf(ov.result, ov.udp, ov.uds, listMetricsPagesMin);
       if (size.label === '1k' || (size.label === '10k' && !args.quick)) {
@@ -347,6 +498,18 @@ async function main(): Promise<void> {
         dogwatch: figures.dogwatch.json,
         naive: figures.naive?.json,
         overlap: figures.overlap.json,
+        floor,
+        dogwatch_to_floor_cpu: floor
+          ? round(figures.dogwatch.json.cpu_us_per_datapoint / floor.cpu_us_per_datapoint, 3)
+          : null,
+        dogwatch_to_floor_cpu_udp: perTransportRatio(
+          figures.dogwatch.json.cpu_us_per_datapoint_udp,
+          floor?.cpu_us_per_datapoint_udp,
+        ),
+        dogwatch_to_floor_cpu_uds: perTransportRatio(
+          figures.dogwatch.json.cpu_us_per_datapoint_uds,
+          floor?.cpu_us_per_datapoint_uds,
+        ),
       });
     }
     if (args.load) {
@@ -390,6 +553,7 @@ async function main(): Promise<void> {
       if (result.errors.length > 0) log(`  dogwatch errors: ${result.errors.join(' | ')}`);
       load = { ...loadFigures(result, gotUdp, gotUds), emulator_nice: emulatorNice };
     }
+    if (args.logs) logs = await runLogsBench(DEFAULT_LOGS_OPTIONS, log);
   } finally {
     udp.child.send('exit');
     uds.child.send('exit');
@@ -404,12 +568,13 @@ async function main(): Promise<void> {
     polling_300s: polling300,
     cpu_profile: profile,
     load,
+    ...(logs ? { logs } : {}),
     elapsed_s: round((Date.now() - started) / 1000, 1),
   };
   writeFileSync(args.out, `${JSON.stringify(out, null, 2)}\n`);
   log(`wrote ${args.out}`);
   if (args.md) {
-    writeFileSync(args.md, renderMarkdown(out));
+    writeFileSync(args.md, renderMarkdown(out) + handWrittenPart(args.md));
     log(`wrote ${args.md}`);
   }
 }
@@ -564,3 +729,8 @@ main().catch((error: unknown) => {
   );
   process.exit(1);
 });
+
+/** dogwatch ÷ floor for one transport, when both measured it. */
+function perTransportRatio(dogwatch: number | undefined, floor: number | undefined): number | null {
+  return dogwatch === undefined || floor === undefined || floor === 0 ? null : round(dogwatch / floor, 3);
+}

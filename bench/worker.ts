@@ -11,9 +11,10 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { writeHeapSnapshot } from 'node:v8';
 import type { StatsD } from 'hot-shots';
+import { builtinChecksModule } from '../checks/index.js';
+import type { CheckDefinition } from '../core/check/check.js';
 import { type Clock, ScaledClock } from '../core/clock.js';
 import type { CloudWatchEngine } from '../core/cloudwatch/cloudwatch-engine.js';
-import type { PlannedQuery } from '../core/cloudwatch/metric-data-fetcher.js';
 import { loadConfd } from '../core/config/confd-loader.js';
 import { loadDaemonSettings } from '../core/config/daemon-settings.js';
 import { secretResolverFor } from '../core/config/secret-resolver.js';
@@ -35,8 +36,10 @@ import {
   makeCloudWatchClient,
   makeStatsd,
 } from './collectors.js';
+import { buildFloorWork, type CapturedExchange, FloorCollector, type FloorRunCounters } from './floor.js';
 import {
   type AccountingReply,
+  type FloorSetup,
   type ParentMessage,
   type RunRecord,
   STEADY_FROM_RUN,
@@ -47,7 +50,6 @@ import {
 } from './protocol.js';
 import { StallAttributor } from './stall-attribution.js';
 
-const CHECKS = ['amazon_lambda', 'amazon_api_gateway', 'amazon_rekognition'] as const;
 const REGION = 'us-east-1';
 const MB = 1024 * 1024;
 
@@ -59,7 +61,10 @@ function send(message: WorkerMessage): void {
   process.send!(message);
 }
 function call<T>(
-  message: { type: 'clock'; realOrigin: number; virtualOrigin: number } | { type: 'accounting' },
+  message:
+    | { type: 'clock'; realOrigin: number; virtualOrigin: number }
+    | { type: 'accounting' }
+    | { type: 'capture'; on: boolean },
 ): Promise<T> {
   const id = ++nextId;
   return new Promise((resolve) => {
@@ -191,36 +196,24 @@ interface DogwatchRuntime {
   dispose(): Promise<void>;
 }
 
-type EngineInternals = {
-  plans: Map<
-    string,
-    {
-      queries: readonly (PlannedQuery & {
-        id: string;
-        rows: readonly { metricName: string; type: string }[];
-        tags: readonly string[];
-        emitted: boolean;
-      })[];
-    }
-  >;
-  integration: { namespace: string };
-};
+function engineOf(runner: InstanceRunner): CloudWatchEngine {
+  // The runner keeps its check private: read here only for the plan the baselines share.
+  return (runner as unknown as { check: { engine: CloudWatchEngine } }).check.engine;
+}
 
-function engineOf(runner: InstanceRunner): EngineInternals {
-  // Read-only access to private members, for the plan the baselines share and for counting series.
-  const check = (runner as unknown as { check: { engine: CloudWatchEngine } }).check;
-  return check.engine as unknown as EngineInternals;
+/** One instance of every check the container knows, on the emulator, polled every `pollSeconds`. */
+function writeConfd(confd: string, config: WorkerConfig, checks: readonly CheckDefinition[]): void {
+  for (const { name } of checks) {
+    mkdirSync(join(confd, `${name}.d`), { recursive: true });
+    writeFileSync(
+      join(confd, `${name}.d`, 'conf.yaml'),
+      `init_config:\n\ninstances:\n  - regions: [${REGION}]\n    endpoint_url: ${config.endpoint}\n    min_collection_interval: ${config.pollSeconds}\n`,
+    );
+  }
 }
 
 async function buildDogwatch(config: WorkerConfig, clock: Clock, sink: Sink): Promise<DogwatchRuntime> {
   const confd = join(config.workdir, 'conf.d');
-  for (const check of CHECKS) {
-    mkdirSync(join(confd, `${check}.d`), { recursive: true });
-    writeFileSync(
-      join(confd, `${check}.d`, 'conf.yaml'),
-      `init_config:\n\ninstances:\n  - regions: [${REGION}]\n    endpoint_url: ${config.endpoint}\n    min_collection_interval: ${config.pollSeconds}\n`,
-    );
-  }
   const settings = loadDaemonSettings({
     flags: { confd, stateDir: join(config.workdir, 'state'), statusAddr: 'off' },
     env: { DD_DOGSTATSD_URL: `udp://127.0.0.1:${config.udpPort}` },
@@ -228,12 +221,20 @@ async function buildDogwatch(config: WorkerConfig, clock: Clock, sink: Sink): Pr
   });
   const logger = createSilentLogger();
   const status = new StatusRegistry();
-  const container = createRootContainer({ clock, logger, status, stateDir: settings.stateDir });
+  const container = createRootContainer({
+    clock,
+    logger,
+    status,
+    stateDir: settings.stateDir,
+    modules: [builtinChecksModule],
+  });
+  const definitions = checkDefinitions(container);
+  writeConfd(confd, config, definitions);
   const telemetry = new SelfTelemetry(sink, settings.tags);
   container.bind(SelfTelemetryToken).toConstantValue(telemetry);
   const { instances, problems } = await loadConfd({
     confdDir: confd,
-    definitions: checkDefinitions(container),
+    definitions,
     env: process.env,
     secretResolver: secretResolverFor(settings.secretBackend),
   });
@@ -265,17 +266,17 @@ function planOf(runners: readonly InstanceRunner[]): BaselineQuery[] {
   const out: BaselineQuery[] = [];
   for (const runner of runners) {
     const engine = engineOf(runner);
-    for (const plan of engine.plans.values()) {
+    for (const plan of engine.plans().values()) {
       for (const q of plan.queries) {
         if (!q.emitted) continue;
         out.push({
           key: q.id,
-          namespace: engine.integration.namespace,
+          namespace: engine.namespace,
           metricName: q.series.metricName,
           dimensions: q.series.dimensions.map((d) => ({ Name: d.Name, Value: d.Value })),
           statistic: q.statistic,
           rows: q.rows.map((r) => ({ name: r.metricName, type: r.type === 'count' ? 'count' : 'gauge' })),
-          tags: [...q.tags],
+          tags: [...q.tags.tags],
         });
       }
     }
@@ -324,6 +325,15 @@ async function main(config: WorkerConfig): Promise<WorkerResult> {
   let sink: SwitchSink | undefined;
   let dogwatch: DogwatchRuntime | undefined;
   let baseline: BaselineCollector | undefined;
+  let floor: FloorCollector | undefined;
+  let floorSetup: Omit<FloorSetup, 'throttledRetries'> | undefined;
+  const floorCounters: FloorRunCounters = {
+    points: 0,
+    datagrams: 0,
+    bytes: 0,
+    maxDatagramBytes: 0,
+    throttledRetries: 0,
+  };
   const statsd: Record<Transport, StatsD | undefined> = { udp: undefined, uds: undefined };
   const emitCounters: EmitCounters = { points: 0, distinct: 0, datagrams: 0, bytes: 0, maxDatagramBytes: 0 };
   let queries = 0;
@@ -338,6 +348,30 @@ async function main(config: WorkerConfig): Promise<WorkerResult> {
       ages,
     );
     dogwatch = await buildDogwatch(config, clock, sink);
+  } else if (config.collector === 'floor') {
+    if (!config.capture) throw new Error('the floor needs a captured dogwatch run (WorkerConfig.capture)');
+    const plan = JSON.parse(readFileSync(config.planPath, 'utf8')) as BaselineQuery[];
+    queries = plan.length;
+    series = new Set(plan.map((q) => `${q.namespace}|${q.metricName}|${JSON.stringify(q.dimensions)}`)).size;
+    const exchanges = JSON.parse(readFileSync(config.capture.exchangesPath, 'utf8')) as CapturedExchange[];
+    const lines = readFileSync(config.capture.linesPath, 'utf8')
+      .split('\n')
+      .filter((line) => line.length > 0);
+    const work = buildFloorWork(exchanges, plan, lines);
+    floorSetup = {
+      requests: work.requests.length,
+      requestBytes: work.requestBytes,
+      responseBytes: work.responseBytes,
+      linesFormatted: work.linesFormatted,
+      linesVerbatim: work.verbatim.length,
+    };
+    const unexplained = work.verbatim.find((line) => line.includes('|T'));
+    send({
+      type: 'progress',
+      text: `floor: ${work.requests.length} requests, ${work.linesFormatted} lines formatted from responses, ${work.verbatim.length} as captured${unexplained === undefined ? '' : ` (a point no response explains: ${unexplained})`}`,
+    });
+    await accounting();
+    floor = await FloorCollector.open(work, config.endpoint, config.udpPort, config.udsPath);
   } else {
     // Exactly the queries dogwatch planned (same names, tags), written by the dogwatch worker.
     const plan = JSON.parse(readFileSync(config.planPath, 'utf8')) as BaselineQuery[];
@@ -373,11 +407,11 @@ async function main(config: WorkerConfig): Promise<WorkerResult> {
       await session.post('Profiler.start');
     }
     await setClock(config.t0 + index * config.pollSeconds * 1000);
-    const before = {
-      points: sink ? sink.points : emitCounters.points,
-      distinct: emitCounters.distinct,
-      stats: sink ? sink.stats() : { ...emitCounters },
-    };
+    const counted = (): { points: number; datagrams: number; bytes: number; maxDatagramBytes: number } =>
+      sink ? { ...sink.stats(), points: sink.points } : floor ? { ...floorCounters } : { ...emitCounters };
+    const before = { points: counted().points, distinct: emitCounters.distinct, stats: counted() };
+    const captured = index === config.captureRun;
+    if (captured) await call({ type: 'capture', on: true });
     loop.reset();
     stalls.begin();
     const cpu0 = process.cpuUsage();
@@ -392,6 +426,8 @@ async function main(config: WorkerConfig): Promise<WorkerResult> {
           failures++;
           if (errors.length < 5) errors.push(`run ${index}: ${o.error ?? '?'}`);
         }
+    } else if (floor) {
+      await floor.run(floorCounters, transport);
     } else if (baseline) {
       const f0 = baseline.failures;
       await baseline.run(statsd[transport]!, emitCounters, (age) => ages.record(age));
@@ -401,10 +437,11 @@ async function main(config: WorkerConfig): Promise<WorkerResult> {
     const wallMs = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
     const eventLoopMaxMs = loop.max / 1e6;
+    if (captured) await call({ type: 'capture', on: false });
     const acct = await accounting();
     const gcFigures = stalls.takeRun();
-    const afterStats = sink ? sink.stats() : { ...emitCounters };
-    const points = (sink ? sink.points : emitCounters.points) - before.points;
+    const afterStats = counted();
+    const points = afterStats.points - before.points;
     sentPoints[transport] += points;
     if (index === 0 && dogwatch) ({ queries, series } = writePlan(dogwatch.runners, config.planPath));
     if (index === 0 && baseline) {
@@ -424,7 +461,7 @@ async function main(config: WorkerConfig): Promise<WorkerResult> {
       cpuUserMs: cpu.user / 1000,
       cpuSystemMs: cpu.system / 1000,
       points,
-      distinctPoints: dogwatch ? points : emitCounters.distinct - before.distinct,
+      distinctPoints: dogwatch || floor ? points : emitCounters.distinct - before.distinct,
       datagrams: afterStats.datagrams - before.stats.datagrams,
       bytes: afterStats.bytes - before.stats.bytes,
       maxDatagramBytes: afterStats.maxDatagramBytes,
@@ -467,6 +504,7 @@ async function main(config: WorkerConfig): Promise<WorkerResult> {
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
   if (dogwatch) await dogwatch.dispose();
   if (sink) await sink.close();
+  floor?.close();
   for (const c of Object.values(statsd))
     await new Promise<void>((resolve) => (c ? c.close(() => resolve()) : resolve()));
   return {
@@ -484,5 +522,6 @@ async function main(config: WorkerConfig): Promise<WorkerResult> {
     freshnessP99: ages.quantile(0.99),
     sentPoints,
     errors,
+    ...(floorSetup ? { floor: { ...floorSetup, throttledRetries: floorCounters.throttledRetries } } : {}),
   };
 }

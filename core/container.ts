@@ -2,7 +2,6 @@ import 'reflect-metadata';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Container, ContainerModule } from 'inversify';
-import { builtinChecksModule } from '../checks/index.js';
 import { CheckDefinitionToken, type CheckDefinition } from './check/check.js';
 import type { Clock } from './clock.js';
 import type { Logger } from './log/logger.js';
@@ -10,6 +9,7 @@ import { cloudWatchModule, type CloudWatchModuleOptions } from './cloudwatch/clo
 import type { StatusRegistry } from './status/status-registry.js';
 import { CursorStore } from './state/cursor-store.js';
 import { processStateFiles } from './state/state-files.js';
+import { crashPoint } from './fault-injection.js';
 import { ClockToken, CursorStoreToken, LoggerToken, StateDirToken, StatusRegistryToken } from './tokens.js';
 
 export interface RootContainerOptions {
@@ -17,14 +17,18 @@ export interface RootContainerOptions {
   readonly logger: Logger;
   readonly status: StatusRegistry;
   readonly stateDir: string;
-  /** Extra check modules (DOGWATCH_CHECK_MODULES, tests). */
+  /**
+   * The check modules, each binding CheckDefinitionToken: the composition root's built-in checks
+   * (app/main.ts), those DOGWATCH_CHECK_MODULES names, a test's own. The core binds none itself, so a
+   * container given none knows no check.
+   */
   readonly modules?: readonly ContainerModule[];
   readonly cloudWatch?: CloudWatchModuleOptions;
 }
 
 /**
- * The process-wide container: shared services as singletons, and every check definition bound to the
- * CheckDefinitionToken contribution point. Instances get child containers (see InstanceRunner).
+ * The process-wide container: shared services as singletons, and the check definitions of `modules`
+ * bound to the CheckDefinitionToken contribution point. Instances get child containers (see InstanceRunner).
  */
 export function createRootContainer(options: RootContainerOptions): Container {
   const container = new Container({ defaultScope: 'Singleton' });
@@ -40,12 +44,12 @@ export function createRootContainer(options: RootContainerOptions): Container {
         logger: options.logger,
         clock: options.clock,
         files: processStateFiles(),
+        crashPoint,
       }),
     )
     .onDeactivation((store) => store.close());
   container.load(
-    cloudWatchModule({ logger: options.logger, ...options.cloudWatch }),
-    builtinChecksModule,
+    cloudWatchModule({ logger: options.logger, crashPoint, ...options.cloudWatch }),
     ...(options.modules ?? []),
   );
   return container;
@@ -55,6 +59,21 @@ export function checkDefinitions(container: Container): CheckDefinition[] {
   return container.isBound(CheckDefinitionToken)
     ? container.getAll<CheckDefinition>(CheckDefinitionToken)
     : [];
+}
+
+/**
+ * Loads the composition root's checks (the built-in ones, passed in by app/main.ts so that the core
+ * never names an integration). Called only by the commands that run or describe checks: `--version`,
+ * `health` and `status` never load them.
+ */
+export type CheckModuleLoader = () => Promise<ContainerModule>;
+
+/** The check modules of a CLI process: the composition root's, then those `spec` (DOGWATCH_CHECK_MODULES) names. */
+export async function processCheckModules(
+  loadChecks: CheckModuleLoader,
+  spec: string | undefined,
+): Promise<ContainerModule[]> {
+  return [await loadChecks(), ...(await loadCheckModules(spec))];
 }
 
 /**

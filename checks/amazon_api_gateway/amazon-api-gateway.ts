@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import {
+  logProcessingRulesOption,
+  rulesNeedCollectLogs,
+} from '../../core/cloudwatch-logs/log-processing-rules-option.js';
 import { MetricCatalog } from '../../core/assets/metric-catalog.js';
 import type { CheckDefinition } from '../../core/check/check.js';
 import { cloudWatchCheckClass } from '../../core/cloudwatch/cloudwatch-check.js';
@@ -12,6 +16,13 @@ import { loadMetricTable } from '../../core/cloudwatch/metric-table.js';
 import { dimensionValue, type Series } from '../../core/cloudwatch/series.js';
 import { packageFile } from '../../core/package-root.js';
 import { type ApiGatewayInventory, type ApiInfo, loadApiGatewayInventory } from './api-gateway-inventory.js';
+import {
+  apiGatewayAwsApis,
+  apiGatewayDeploymentEventsAwsApis,
+  apiGatewayLogsAwsApis,
+} from './api-gateway-aws-apis.js';
+import { apiGatewayLogGroups } from './api-gateway-log-targets.js';
+import { apiGatewayDeploymentEvents } from './api-gateway-deployment-events.js';
 import { API_GATEWAY_SCOPE_TAGS, apiGatewayAssets, DETAILED_COVERAGE } from './assets.js';
 
 /** The API a series belongs to: REST series name it by ApiName, HTTP/WebSocket ones by ApiId. */
@@ -113,6 +124,8 @@ export const apiGatewayIntegration: CloudWatchIntegration<ApiGatewayInventory> =
 
   inspects: (series, statistic) => COVERAGE_METRICS.has(series.metricName) && statistic === 'Sum',
 
+  logGroups: apiGatewayLogGroups,
+
   inspectPoints(points: readonly EmittedPoint[], _inventory, context) {
     const detailed = new Map<string, number>();
     const totals = new Map<string, number>();
@@ -149,14 +162,40 @@ export const apiGatewayIntegration: CloudWatchIntegration<ApiGatewayInventory> =
 export const amazonApiGatewayCheck: CheckDefinition = {
   name: 'amazon_api_gateway',
   description: 'Amazon API Gateway (REST, HTTP and WebSocket APIs) metrics from CloudWatch',
-  instanceSchema: z.object({ ...cloudWatchInstanceShape }),
+  instanceSchema: z
+    .object({
+      ...cloudWatchInstanceShape,
+      collect_deployment_events: z
+        .boolean()
+        .default(false)
+        .describe(
+          'Send API deployments and stage changes (CreateDeployment, CreateStage, UpdateStage, DeleteStage; REST, ' +
+            'HTTP and WebSocket APIs) from CloudTrail as Datadog events, tagged apiid/stage. Needs the IAM action ' +
+            'cloudtrail:LookupEvents.',
+        ),
+      collect_logs: z
+        .boolean()
+        .default(false)
+        .describe(
+          "Send the stages' access logs (the CloudWatch Logs group of each stage's access-log settings; a JSON " +
+            "format becomes the log's attributes) to the Agent's TCP logs listener (logs_url), ddsource " +
+            'apigateway, service the API name. Stages are listed once per discovery_ttl (GetStages per API). ' +
+            'Needs the IAM actions logs:FilterLogEvents and apigateway:GET on the stages.',
+        ),
+      log_processing_rules: logProcessingRulesOption,
+    })
+    .superRefine(rulesNeedCollectLogs),
   initConfigSchema: z.object({}),
   defaultMinCollectionInterval: 60,
-  checkClass: cloudWatchCheckClass(apiGatewayIntegration),
+  checkClass: cloudWatchCheckClass(apiGatewayIntegration, {
+    trailEvents: [apiGatewayDeploymentEvents],
+    logs: (config) => config['collect_logs'] === true,
+  }),
   assets: (options) =>
     apiGatewayAssets(
       MetricCatalog.fromMetricTable(apiGatewayIntegration.metrics, API_GATEWAY_SCOPE_TAGS, options, [
         DETAILED_COVERAGE,
       ]),
     ),
+  awsApis: [apiGatewayAwsApis, apiGatewayDeploymentEventsAwsApis, apiGatewayLogsAwsApis],
 };

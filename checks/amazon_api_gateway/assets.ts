@@ -1,4 +1,4 @@
-import type { AssetDraft } from '../../core/assets/asset.js';
+import type { AssetDraft } from '../../core/check/asset.js';
 import { dashboard, type GroupSpec, type WidgetSpec } from '../../core/assets/dashboard-builder.js';
 import type { CatalogMetric, MetricCatalog, MetricQueries } from '../../core/assets/metric-catalog.js';
 import { CLOUDWATCH_EVALUATION_DELAY, monitor } from '../../core/assets/monitor-builder.js';

@@ -1,4 +1,4 @@
-import type { AssetDraft } from '../../core/assets/asset.js';
+import type { AssetDraft } from '../../core/check/asset.js';
 import { dashboard, type GroupSpec } from '../../core/assets/dashboard-builder.js';
 import type { MetricCatalog, MetricQueries } from '../../core/assets/metric-catalog.js';
 import { lambdaMonitors } from './monitors.js';
@@ -18,11 +18,31 @@ export const LAMBDA_SCOPE_TAGS: Readonly<Record<string, readonly string[]>> = {
     'edge_master_arn',
   ],
   account: ['region', 'aws_account'],
+  // aws.lambda.enhanced.* (enhanced_metrics): per function, minute and invocation kind (see lambda-enhanced-metrics.ts).
+  enhanced: [
+    'functionname',
+    'resource',
+    'region',
+    'aws_account',
+    'memorysize',
+    'cold_start',
+    'executedversion',
+    'runtime',
+    'architecture',
+    'at_edge',
+    'edge_master_name',
+    'edge_master_arn',
+  ],
   event_source_mapping: ['eventsourcemappinguuid', 'region', 'aws_account'],
 };
 
 const TEMPLATE_VARIABLES = ['region', 'aws_account', 'functionname', 'env'];
 const PER_FUNCTION = ['functionname'];
+/**
+ * Deployment events (collect_deployment_events) drawn over the graphs where a deployment explains a
+ * change: the source type dogwatch sends them with, narrowed by the dashboard's template variables.
+ */
+const DEPLOYMENTS = 'source:amazon_lambda $functionname $region';
 /** AWS's default concurrent-executions quota per account and region. */
 const DEFAULT_ACCOUNT_CONCURRENCY = 1000;
 
@@ -91,12 +111,14 @@ function invocationsAndErrors(q: MetricQueries): GroupSpec {
       {
         kind: 'timeseries',
         title: 'Invocations by function',
+        eventOverlay: DEPLOYMENTS,
         queries: { invocations },
         formulas: [{ formula: 'invocations', display: 'bars' }],
       },
       {
         kind: 'timeseries',
         title: 'Errors by function',
+        eventOverlay: DEPLOYMENTS,
         queries: { errors },
         formulas: [{ formula: 'errors', display: 'bars', palette: 'warm' }],
       },
@@ -157,6 +179,7 @@ function durationAgainstTimeout(q: MetricQueries): GroupSpec {
       {
         kind: 'timeseries',
         title: 'Duration p50 and p99 against the timeout (ms)',
+        eventOverlay: DEPLOYMENTS,
         queries: {
           p50: q.avg('aws.lambda.duration.p50', { ...by, unit: 'millisecond' }),
           p99: q.max('aws.lambda.duration.p99', { ...by, unit: 'millisecond' }),

@@ -1,5 +1,6 @@
 import { ListFunctionsCommand, type FunctionConfiguration } from '@aws-sdk/client-lambda';
 import type { RegionContext } from '../../core/cloudwatch/integration.js';
+import { lambdaClient } from './lambda-aws-apis.js';
 
 export interface LambdaFunctionInfo {
   readonly name: string;
@@ -8,6 +9,10 @@ export interface LambdaFunctionInfo {
   readonly memorySize?: number;
   readonly timeout?: number;
   readonly architecture?: string;
+  /** The function's custom log group (LoggingConfig.LogGroup); default `/aws/lambda/<name>`. */
+  readonly logGroup?: string;
+  /** LoggingConfig.LogFormat: `Text` or `JSON`. */
+  readonly logFormat?: string;
 }
 
 export interface EdgeReplicaInfo {
@@ -36,6 +41,8 @@ function toInfo(f: FunctionConfiguration): LambdaFunctionInfo | undefined {
     memorySize: f.MemorySize,
     timeout: f.Timeout,
     architecture: f.Architectures?.[0],
+    ...(f.LoggingConfig?.LogGroup ? { logGroup: f.LoggingConfig.LogGroup } : {}),
+    ...(f.LoggingConfig?.LogFormat ? { logFormat: f.LoggingConfig.LogFormat } : {}),
   };
 }
 
@@ -43,7 +50,7 @@ async function listAll(
   context: RegionContext,
   input: { MasterRegion?: string; FunctionVersion?: 'ALL' },
 ): Promise<FunctionConfiguration[]> {
-  const client = context.clients.client('lambda', context.access, context.region);
+  const client = context.clients.client(lambdaClient, context.access, context.region);
   const found: FunctionConfiguration[] = [];
   let marker: string | undefined;
   do {

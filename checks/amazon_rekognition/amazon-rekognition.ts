@@ -20,6 +20,11 @@ export const rekognitionIntegration: CloudWatchIntegration = {
 export const amazonRekognitionCheck: CheckDefinition = {
   name: 'amazon_rekognition',
   description: 'Amazon Rekognition metrics from CloudWatch, per operation',
+  exampleNotes: [
+    'Logs: Rekognition has no log group of its own, so this check has no collect_logs option. Its API calls ' +
+      'are in CloudTrail; the logs of the Lambda functions or API stages that call it come with collect_logs ' +
+      'on amazon_lambda and amazon_api_gateway.',
+  ],
   instanceSchema: z.object({ ...cloudWatchInstanceShape }),
   initConfigSchema: z.object({}),
   defaultMinCollectionInterval: 60,

@@ -1,5 +1,5 @@
 import type { client as DatadogClient, v1 as DatadogV1 } from '@datadog/datadog-api-client';
-import type { Asset } from './asset.js';
+import type { Asset } from '../check/asset.js';
 import { dashboardKeyOf, MANAGED_MONITOR_TAG, monitorKeyOf } from './asset-set.js';
 
 export interface DatadogCredentials {

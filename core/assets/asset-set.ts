@@ -1,6 +1,6 @@
 import type { CheckDefinition } from '../check/check.js';
-import { closestMatch } from '../config/did-you-mean.js';
-import type { Asset, AssetDraft, AssetOptions } from './asset.js';
+import { closestMatch } from '../messages/did-you-mean.js';
+import type { Asset, AssetDraft, AssetOptions } from '../check/asset.js';
 
 /** Whoever describes assets: a check (through its definition), or dogwatch itself. */
 export interface AssetSource {

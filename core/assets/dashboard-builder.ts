@@ -1,4 +1,4 @@
-import type { AssetDraft, DashboardJson, WidgetDefinitionJson, WidgetJson } from './asset.js';
+import type { AssetDraft, DashboardJson, WidgetDefinitionJson, WidgetJson } from '../check/asset.js';
 import type { MetricQuery, Reducer } from './metric-catalog.js';
 
 /** Named metric queries a widget's formulas refer to (`errors / invocations * 100`). */
@@ -39,6 +39,8 @@ export type WidgetSpec =
       readonly queries: QuerySet;
       readonly formulas: readonly FormulaSpec[];
       readonly markers?: readonly MarkerSpec[];
+      /** An event query drawn over the graph (deployment events), e.g. `source:amazon_lambda $functionname`. */
+      readonly eventOverlay?: string;
     })
   | (Size & {
       readonly kind: 'value';
@@ -152,6 +154,7 @@ function timeseriesDefinition(spec: Spec<'timeseries'>): WidgetDefinitionJson {
       display_type: f.display ?? 'line',
       style: { palette: f.palette ?? 'dog_classic', line_type: 'solid', line_width: 'normal' },
     })),
+    ...(spec.eventOverlay ? { events: [{ q: spec.eventOverlay }] } : {}),
     ...(spec.markers?.length
       ? {
           markers: spec.markers.map((m) => ({

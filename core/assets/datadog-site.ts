@@ -1,5 +1,5 @@
 import type { client } from '@datadog/datadog-api-client';
-import { closestMatch } from '../config/did-you-mean.js';
+import { closestMatch } from '../messages/did-you-mean.js';
 
 /** The sites the official client knows (its default server's `site` variable). */
 type ClientSite = typeof client.server1 extends client.ServerConfiguration<infer V> ? V['site'] : never;

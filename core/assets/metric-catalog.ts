@@ -1,6 +1,6 @@
 import { normalizeMetricName } from '../check/normalize.js';
 import type { MetricRow } from '../cloudwatch/metric-table.js';
-import type { AssetOptions } from './asset.js';
+import type { AssetOptions } from '../check/asset.js';
 
 /**
  * Tags that may be on every metric dogwatch sends: DD_ENV, DD_SERVICE and DD_VERSION (or an instance's

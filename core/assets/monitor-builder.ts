@@ -1,4 +1,4 @@
-import type { AssetDraft, MonitorJson } from './asset.js';
+import type { AssetDraft, MonitorJson } from '../check/asset.js';
 
 /**
  * How long a monitor on CloudWatch-sourced metrics waits before it evaluates a window. dogwatch sends

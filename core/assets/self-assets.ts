@@ -1,4 +1,4 @@
-import type { AssetDraft } from './asset.js';
+import type { AssetDraft } from '../check/asset.js';
 import type { AssetSource } from './asset-set.js';
 import { dashboard, type GroupSpec } from './dashboard-builder.js';
 import { MetricCatalog, type MetricQueries } from './metric-catalog.js';

@@ -32,6 +32,8 @@ export const SELF_METRICS: readonly CatalogMetric[] = [
   count('cloudwatch.datapoints', 'point'),
   gauge('cloudwatch.queries', 'query'),
   gauge('cloudwatch.watermark_lag', 'second'),
+  count('cloudtrail.events', 'event', [...PER_INSTANCE, 'region', 'event_source']),
+  gauge('cloudtrail.cursor_lag', 'second', [...PER_INSTANCE, 'region', 'event_source']),
   count('sink.datagrams', 'datagram', []),
   count('sink.bytes', 'byte', []),
   count('sink.send_errors', 'error', []),

@@ -1,29 +1,31 @@
 import { createHash } from 'node:crypto';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { AccountClient, ListRegionsCommand } from '@aws-sdk/client-account';
-import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
-import { ApiGatewayV2Client } from '@aws-sdk/client-apigatewayv2';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { ListRegionsCommand } from '@aws-sdk/client-account';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { StandardRetryStrategy } from '@smithy/core/retry';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { SMITHY_CONTEXT_KEY, type AwsCredentialIdentity, type Pluggable } from '@smithy/types';
 import { SystemClock } from '../clock.js';
 import type { Logger } from '../log/logger.js';
-import { iamActionOf, isAccessDenied, PermissionDeniedError } from './permission-denied.js';
+import type {
+  AnyMiddlewareStack,
+  AwsClientDeclaration,
+  AwsSdkClient,
+  AwsSdkClientConfig,
+} from './aws-api-declaration.js';
+import type { AwsApiRegistry } from './aws-api-registry.js';
+import { isAccessDenied, PermissionDeniedError } from './permission-denied.js';
 import { ServerTime } from './server-time.js';
 import { awsCallScope, classifyAwsError, type CallOutcome } from './aws-call-stats.js';
-import { useLeanCloudWatchCodec } from './lean-cloudwatch-codec.js';
+import { CORE_AWS_CLIENTS } from './core-aws-apis.js';
 import {
   isExpiredCredentialsError,
   refreshableCredentials,
   type RefreshableCredentials,
 } from './refreshable-credentials.js';
-import type { ApiRateLimiter } from './token-bucket.js';
+import { ApiRateLimiter } from './token-bucket.js';
 
 /** Where and as whom an instance talks to AWS. */
 export interface AwsAccess {
@@ -31,6 +33,15 @@ export interface AwsAccess {
   readonly externalId?: string;
   /** Overrides every service endpoint (the emulator, a VPC endpoint proxy). */
   readonly endpointUrl?: string;
+}
+
+/** The identity an instance's options name (`role_arn`, `external_id`, `endpoint_url`). */
+export function awsAccessOf(options: {
+  readonly role_arn?: string;
+  readonly external_id?: string;
+  readonly endpoint_url?: string;
+}): AwsAccess {
+  return { roleArn: options.role_arn, externalId: options.external_id, endpointUrl: options.endpoint_url };
 }
 
 export interface AwsClientOptions {
@@ -46,37 +57,21 @@ export const DEFAULT_AWS_CLIENT_OPTIONS: AwsClientOptions = {
   requestTimeoutMs: 20_000,
 };
 
-export type ClientKind =
-  'cloudwatch' | 'lambda' | 'tagging' | 'apigateway' | 'apigatewayv2' | 'sts' | 'account';
-
-interface ClientByKind {
-  cloudwatch: CloudWatchClient;
-  lambda: LambdaClient;
-  tagging: ResourceGroupsTaggingAPIClient;
-  apigateway: APIGatewayClient;
-  apigatewayv2: ApiGatewayV2Client;
-  sts: STSClient;
-  account: AccountClient;
-}
-
-const SERVICE_OF: Record<ClientKind, string> = {
-  cloudwatch: 'monitoring',
-  lambda: 'lambda',
-  tagging: 'tagging',
-  apigateway: 'apigateway',
-  apigatewayv2: 'apigateway',
-  sts: 'sts',
-  account: 'account',
-};
+type CoreClientId = keyof typeof CORE_AWS_CLIENTS;
+type ClientOf<D> = D extends AwsClientDeclaration<infer C> ? C : never;
 
 /**
- * Builds and caches SDK clients per (credentials, endpoint, region, service). Every client:
+ * Builds and caches the declared SDK clients (see AwsApiRegistry) per (credentials, endpoint, region,
+ * client). Every client:
  * - retries inside the SDK only (StandardRetryStrategy), so retries never multiply with ours;
- * - takes a token from the process-wide bucket of its (account, region, API) before every attempt;
- * - counts each attempt and its outcome into the calling instance's AwsCallStats.
+ * - takes a token from the process-wide bucket of its declared quota, per (account, region), before
+ *   every attempt;
+ * - counts each attempt and its outcome into the calling instance's AwsCallStats;
+ * - turns IAM refusals into PermissionDeniedError naming the declared action.
  */
 export class AwsClientFactory {
-  private readonly clients = new Map<string, ClientByKind[ClientKind]>();
+  private readonly clients = new Map<string, AwsSdkClient>();
+  private readonly limiter: ApiRateLimiter;
   private readonly credentialProviders = new Map<string, RefreshableCredentials>();
   private readonly accountIds = new Map<string, Promise<string>>();
   private readonly regionLists = new Map<string, Promise<string[]>>();
@@ -85,13 +80,15 @@ export class AwsClientFactory {
   private readonly accessKeys = new WeakMap<AwsAccess, string>();
 
   constructor(
-    private readonly limiter: ApiRateLimiter,
+    /** The AWS APIs core and the bound checks declared: the only clients this factory builds. */
+    readonly apis: AwsApiRegistry,
     private readonly options: AwsClientOptions = DEFAULT_AWS_CLIENT_OPTIONS,
     /** At debug level, one line per HTTP attempt (see logAttempt); nothing otherwise. */
     private readonly logger?: Logger,
     /** Fed with the Date of every AWS answer: collection's "now" (see server-time.ts). */
     readonly serverTime: ServerTime = new ServerTime(new SystemClock()),
   ) {
+    this.limiter = new ApiRateLimiter(apis);
     this.requestHandler = new NodeHttpHandler({
       httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 64 }),
       httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
@@ -159,22 +156,35 @@ export class AwsClientFactory {
     return provider;
   }
 
-  client<K extends ClientKind>(kind: K, access: AwsAccess, region: string): ClientByKind[K] {
-    const key = `${this.accessKey(access)}|${region}|${kind}`;
+  /**
+   * The client of `declared` for this access and region: a check passes its own declaration (from its
+   * awsApis), core names its own clients by id (`'cloudwatch'`, `'tagging'`, `'sts'`, `'account'`).
+   * Throws if no bound declaration declares the client.
+   */
+  client<Id extends CoreClientId>(
+    id: Id,
+    access: AwsAccess,
+    region: string,
+  ): ClientOf<(typeof CORE_AWS_CLIENTS)[Id]>;
+  client<C extends AwsSdkClient>(declared: AwsClientDeclaration<C>, access: AwsAccess, region: string): C;
+  client(which: CoreClientId | AwsClientDeclaration, access: AwsAccess, region: string): AwsSdkClient {
+    const declared = this.apis.declaredClient(typeof which === 'string' ? CORE_AWS_CLIENTS[which] : which);
+    const key = `${this.accessKey(access)}|${region}|${declared.id}`;
     const cached = this.clients.get(key);
-    if (cached) return cached as ClientByKind[K];
-    const config = {
+    if (cached) return cached;
+    const config: AwsSdkClientConfig = {
       region,
       credentials: this.credentials(access),
       ...(access.endpointUrl ? { endpoint: access.endpointUrl } : {}),
       requestHandler: this.requestHandler,
       retryStrategy: new StandardRetryStrategy(this.options.maxAttempts),
     };
-    const client = createClient(kind, config, () =>
-      this.accountingPlugin(key, region, SERVICE_OF[kind], config.credentials),
-    );
+    const client = new declared.sdkClient(config);
+    declared.customize?.(client);
+    const stack: AnyMiddlewareStack = client.middlewareStack;
+    stack.use(this.accountingPlugin(this.accessKey(access), region, declared, config.credentials));
     this.clients.set(key, client);
-    return client as ClientByKind[K];
+    return client;
   }
 
   /** The account of the credentials, from STS GetCallerIdentity, cached for the process lifetime. */
@@ -224,12 +234,14 @@ export class AwsClientFactory {
     return regions;
   }
 
-  private accountingPlugin<I extends object, O extends object>(
+  private accountingPlugin(
     scopeKey: string,
     region: string,
-    service: string,
+    declared: AwsClientDeclaration,
     credentials: RefreshableCredentials,
-  ): Pluggable<I, O> {
+  ): Pluggable<object, object> {
+    const { service } = declared;
+    const apis = this.apis;
     const limiter = this.limiter;
     const logger = this.logger;
     const serverTime = this.serverTime;
@@ -246,7 +258,7 @@ export class AwsClientFactory {
             } catch (error) {
               if (isAccessDenied(error)) {
                 const operation = String(context.commandName ?? 'Unknown').replace(/Command$/, '');
-                throw new PermissionDeniedError(iamActionOf(service, operation), error);
+                throw new PermissionDeniedError(apis.iamActionOf(declared, operation), error);
               }
               // AWS says the credentials expired before the time they announced: drop them for
               // every client of this identity and make the call once more with fresh ones. The
@@ -263,7 +275,7 @@ export class AwsClientFactory {
           (next, context) => async (args) => {
             const operation = String(context.commandName ?? 'Unknown').replace(/Command$/, '');
             const scope = awsCallScope.getStore();
-            await limiter.take(scopeKey, region, service, operation, scope?.signal);
+            await limiter.take(scopeKey, region, declared.id, operation, scope?.signal);
             const started = performance.now();
             const attempt = { service, operation, region, request: args.request, started, maxAttempts };
             try {
@@ -338,60 +350,4 @@ function identityUsed(context: object): AwsCredentialIdentity | undefined {
   const smithy = (context as Record<string, unknown>)[SMITHY_CONTEXT_KEY] as
     { selectedHttpAuthScheme?: { identity?: AwsCredentialIdentity } } | undefined;
   return smithy?.selectedHttpAuthScheme?.identity;
-}
-
-interface CommonClientConfig {
-  region: string;
-  credentials: RefreshableCredentials;
-  endpoint?: string;
-  requestHandler: NodeHttpHandler;
-  retryStrategy: StandardRetryStrategy;
-}
-
-type PluginFactory = <I extends object, O extends object>() => Pluggable<I, O>;
-
-function createClient(
-  kind: ClientKind,
-  config: CommonClientConfig,
-  plugin: PluginFactory,
-): ClientByKind[ClientKind] {
-  switch (kind) {
-    case 'cloudwatch': {
-      const client = new CloudWatchClient(config);
-      // GetMetricData's JSON without the SDK's generic serde: see lean-cloudwatch-codec.ts.
-      useLeanCloudWatchCodec(client);
-      client.middlewareStack.use(plugin());
-      return client;
-    }
-    case 'lambda': {
-      const client = new LambdaClient(config);
-      client.middlewareStack.use(plugin());
-      return client;
-    }
-    case 'tagging': {
-      const client = new ResourceGroupsTaggingAPIClient(config);
-      client.middlewareStack.use(plugin());
-      return client;
-    }
-    case 'apigateway': {
-      const client = new APIGatewayClient(config);
-      client.middlewareStack.use(plugin());
-      return client;
-    }
-    case 'apigatewayv2': {
-      const client = new ApiGatewayV2Client(config);
-      client.middlewareStack.use(plugin());
-      return client;
-    }
-    case 'sts': {
-      const client = new STSClient(config);
-      client.middlewareStack.use(plugin());
-      return client;
-    }
-    case 'account': {
-      const client = new AccountClient(config);
-      client.middlewareStack.use(plugin());
-      return client;
-    }
-  }
 }

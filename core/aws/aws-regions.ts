@@ -5,7 +5,7 @@
  * until the SDK is updated, and the message says so.
  */
 import { partition } from '@aws-sdk/core/client';
-import { closestMatch } from '../config/did-you-mean.js';
+import { closestMatch } from '../messages/did-you-mean.js';
 
 /** Longer text is no region name worth a suggestion (and not worth searching). */
 const MAX_NAME = 40;

@@ -6,12 +6,10 @@ import type { HttpRequest, HttpResponse } from '@smithy/types';
  * A lean JSON codec for CloudWatch's two bulk operations, GetMetricData and ListMetrics, in front of the
  * SDK's own (schema-driven) one.
  *
- * Why: at 100,000 series a run is ~530 GetMetricData calls of 500 queries. The SDK's generic serde
- * walks every member through schema objects and generators: measured, it made 60 % of everything the
- * process allocated (~1.5 MB per request, ~1.1 MB per response) and a fifth of its CPU, and that
- * allocation rate is what pushed short-lived objects into the old generation and made major GCs stall
- * the event loop. A discovery refresh pages ListMetrics 400 times for 200,000 metrics: through the same
- * serde that was ~0.8 s of main-thread CPU and most of the refresh run's garbage. Both wire formats are
+ * Why: a large run is hundreds of GetMetricData calls of 500 queries, and a discovery refresh hundreds
+ * of ListMetrics pages. The SDK's generic serde walks every member through schema objects and
+ * generators, and at that volume its garbage dominated the process's allocation and stalled the event
+ * loop in major GCs (figures in BENCHMARKS.md). Both wire formats are
  * plain JSON (AWS JSON 1.0): GetMetricData's request is the input with timestamps as epoch seconds, and
  * both responses map back as they are (GetMetricData's timestamps as Dates).
  *

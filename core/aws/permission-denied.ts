@@ -25,24 +25,3 @@ export function isAccessDenied(error: unknown): boolean {
   const e = error as { name?: string; Code?: string } | undefined;
   return DENIED.has(e?.name ?? '') || DENIED.has(e?.Code ?? '');
 }
-
-/** IAM's service prefix by the SDK's signing name. */
-const IAM_PREFIX: Readonly<Record<string, string>> = {
-  monitoring: 'cloudwatch',
-  tagging: 'tag',
-  lambda: 'lambda',
-  apigateway: 'apigateway',
-  sts: 'sts',
-  account: 'account',
-  cloudtrail: 'cloudtrail',
-  logs: 'logs',
-};
-
-/**
- * The IAM action an operation needs. API Gateway's management API is authorised by HTTP verb
- * (`apigateway:GET` for every read dogwatch makes), the others by operation name.
- */
-export function iamActionOf(service: string, operation: string): string {
-  const prefix = IAM_PREFIX[service] ?? service;
-  return prefix === 'apigateway' ? 'apigateway:GET' : `${prefix}:${operation}`;
-}

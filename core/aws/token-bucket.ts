@@ -1,3 +1,5 @@
+import type { ApiQuotaTable } from './aws-api-registry.js';
+
 /**
  * A token bucket on real time: `rate` tokens a second, at most `burst` saved up. Waiters are served in
  * arrival order, so one busy instance cannot starve another sharing the same (account, region, API).
@@ -67,57 +69,31 @@ export class TokenBucket {
 }
 
 /**
- * Default request rates (per second, per account and region), configurable per daemon. A key is an
- * operation, or `<service>:*` for a budget every operation of the service shares. Where AWS publishes a
- * quota this is it; where it does not, a rate low enough never to be throttled: discovery is cached and
- * refreshed in the background, so slower paging costs nothing, while a throttled page costs retries and
- * can fail a run.
+ * One bucket per (credentials, region, quota), shared by every instance of the process and by every
+ * operation that draws from the quota (see AwsQuotaDeclaration). Calls of operations no quota covers are
+ * not limited.
  */
-export const DEFAULT_API_QUOTAS: Readonly<Record<string, number>> = {
-  GetMetricData: 50,
-  ListMetrics: 25,
-  GetMetricStatistics: 400,
-  // Lambda's control-plane APIs share one 15 requests/s budget.
-  'lambda:*': 15,
-  // API Gateway's management calls (v1 and v2 alike) share one account budget of 10 requests/s.
-  'apigateway:*': 10,
-  // The Tagging API publishes no rate and throttles paging at scale (ThrottledException).
-  GetResources: 5,
-  GetCallerIdentity: 20,
-  AssumeRole: 20,
-  LookupEvents: 2,
-  ListRegions: 10,
-};
-
-/** One bucket per (account or credentials, region, API), shared by every instance of the process. */
 export class ApiRateLimiter {
   private readonly buckets = new Map<string, TokenBucket>();
 
-  constructor(private readonly quotas: Readonly<Record<string, number>> = DEFAULT_API_QUOTAS) {}
-
-  private quotaKey(service: string, operation: string): string | undefined {
-    const shared = `${service}:*`;
-    if (shared in this.quotas) return shared;
-    return operation in this.quotas ? operation : undefined;
-  }
+  constructor(private readonly quotas: ApiQuotaTable) {}
 
   take(
     scope: string,
     region: string,
-    service: string,
+    clientId: string,
     operation: string,
     signal?: AbortSignal,
   ): Promise<void> {
-    const quotaKey = this.quotaKey(service, operation);
-    if (!quotaKey) return Promise.resolve();
-    const rate = this.quotas[quotaKey] ?? 0;
-    if (!(rate > 0)) return Promise.resolve();
-    const key = `${scope}|${region}|${quotaKey}`;
+    const quota = this.quotas.quotaOf(clientId, operation);
+    if (!quota || !(quota.requestsPerSecond > 0)) return Promise.resolve();
+    const key = `${scope}|${region}|${quota.name}`;
     let bucket = this.buckets.get(key);
     if (!bucket) {
       // AWS's buckets hold a second's worth; ours half of it. Requests reach AWS with jitter, and a client
       // bucket as deep as the server's spends the whole reserve in a burst, then the next early arrival
       // is throttled. Half a second keeps the other half as margin; the steady rate is the same.
+      const rate = quota.requestsPerSecond;
       bucket = new TokenBucket(rate, Math.max(1, Math.floor(rate / 2)));
       this.buckets.set(key, bucket);
     }

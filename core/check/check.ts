@@ -1,6 +1,9 @@
 import type { Newable } from 'inversify';
 import type { z } from 'zod';
-import type { AssetDraft, AssetOptions } from '../assets/asset.js';
+import type { AssetDraft, AssetOptions } from './asset.js';
+import type { AwsApiDeclaration } from '../aws/aws-api-declaration.js';
+import type { LogRecord } from '../logs-sink/log-record.js';
+import type { Delivery } from '../sink/delivery.js';
 import type { AlertType, ServiceCheckStatus } from '../sink/samples.js';
 
 /**
@@ -23,6 +26,8 @@ export interface CheckDefinition<
   readonly name: string;
   /** One line for `--help`, the example file header and status. */
   readonly description: string;
+  /** Paragraphs for the example file's header: what a user looks for there and will not find. */
+  readonly exampleNotes?: readonly string[];
   /**
    * The check's own instance options. The runtime adds the Agent's reserved keys
    * (min_collection_interval, schedule, tags, service, namespace, name, empty_default_hostname,
@@ -40,6 +45,12 @@ export interface CheckDefinition<
    * metric names an instance with `options.namespace` sends. Core names, marks and installs them.
    */
   readonly assets?: (options: AssetOptions) => readonly AssetDraft[];
+  /**
+   * The AWS APIs the check calls beyond what core calls for every check (CloudWatch metrics, resource
+   * tags, STS, Account): the clients it asks the factory for, their quotas and IAM actions. The client
+   * factory builds only declared clients; the rate limiter and iam/dogwatch-policy.json derive from these.
+   */
+  readonly awsApis?: readonly AwsApiDeclaration[];
 }
 
 /** Identity of one configured instance, bound in its child container. */
@@ -80,6 +91,20 @@ export interface ServiceCheckOptions {
   readonly timestamp?: number;
 }
 
+/**
+ * dogwatch's own metrics about an instance (`dogwatch.<metric>`), handed to checks by the runtime:
+ * a check reports on its work without knowing how the runtime sends it.
+ */
+export interface SelfMetrics {
+  instanceMetric(
+    info: InstanceInfo,
+    metric: string,
+    type: 'gauge' | 'count',
+    value: number,
+    tags?: readonly string[],
+  ): void;
+}
+
 /** Samples a check can send. */
 export interface SampleEmitter {
   gauge(metric: string, value: number, options?: SubmitOptions): void;
@@ -101,8 +126,12 @@ export interface DeliveryGroup extends SampleEmitter {
   /**
    * The same, as a callback that runs synchronously when the last sample is accounted for (no promise
    * per group): a source that commits many small groups records each without a gap after delivery.
+   * With `progress`, until then the callback also hears `(undefined, deliveredSamples)`: how many
+   * samples from the group's start the transport took, each time that grows and while none failed (see
+   * Delivery), so a group larger than one datagram records what its first datagrams carried and a kill
+   * between two of them repeats nothing. The final call has `deliveredSamples` undefined.
    */
-  onSettled(callback: (error?: Error) => void): void;
+  onSettled(callback: (error?: Error, deliveredSamples?: number) => void, progress?: boolean): void;
 }
 
 /**
@@ -115,10 +144,35 @@ export interface CheckSubmitter extends SampleEmitter {
   warning(message: string): void;
   /** Opens a group of samples that is delivered, or not, as a whole (see DeliveryGroup). */
   openDelivery(): DeliveryGroup;
+  /**
+   * One log record for the Agent's logs listener (sources that read logs). The runtime adds the
+   * instance's and global tags (normalised like every other tag) and hands it to the logs sink, which
+   * reports on it to `delivery` as a metrics sink does on samples.
+   */
+  log(record: LogRecord, delivery?: Delivery): void;
+  /** Resolves when the logs sink can take another batch of records (see LogSink.room). */
+  logRoom(records?: number): Promise<void>;
+}
+
+/** One run's figures of a source that sends records (events, log lines) for `status`. */
+export interface SourceRunFigures {
+  /** Records the Agent's socket took this run. */
+  readonly sent: number;
+  /** Records it did not take this run (a later run sends them again). */
+  readonly notDelivered: number;
+  /** Seconds from the source's oldest cursor (over regions) to AWS's now; absent if no region was read. */
+  readonly cursorLagSeconds?: number;
+}
+
+/** Where a source reports its progress to the instance's status (see InstanceStatus.sources). */
+export interface SourceProgress {
+  report(source: string, figures: SourceRunFigures): void;
 }
 
 export interface CheckRunContext {
   readonly submit: CheckSubmitter;
+  /** The instance's status, for sources beside the metrics; absent in `dogwatch check` (dry runs). */
+  readonly progress?: SourceProgress;
   /** Aborted when the run times out or the daemon stops; long work MUST stop soon after. */
   readonly signal: AbortSignal;
   /**

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import type { Asset } from '../assets/asset.js';
+import type { Asset } from '../check/asset.js';
 import { AssetSelectionError, buildAssets, checkAssetSources, selectAssets } from '../assets/asset-set.js';
 import { AssetInstallError, installAssets } from '../assets/asset-installer.js';
 import { datadogSite, DatadogSiteError } from '../assets/datadog-site.js';
@@ -10,7 +10,12 @@ import { loadConfd } from '../config/confd-loader.js';
 import { ConfigError } from '../config/config-problem.js';
 import { loadDaemonSettings, type DaemonFlags, type DaemonSettings } from '../config/daemon-settings.js';
 import { secretResolverFor } from '../config/secret-resolver.js';
-import { checkDefinitions, createRootContainer, loadCheckModules } from '../container.js';
+import {
+  checkDefinitions,
+  createRootContainer,
+  processCheckModules,
+  type CheckModuleLoader,
+} from '../container.js';
 import { createSilentLogger } from '../log/logger.js';
 import { StatusRegistry } from '../status/status-registry.js';
 
@@ -62,14 +67,14 @@ async function confdNamespaces(
 }
 
 /** Every asset for the checks in the container (custom check modules included) and dogwatch's own. */
-async function assetsFor(flags: AssetFlags): Promise<Asset[]> {
+async function assetsFor(flags: AssetFlags, loadChecks: CheckModuleLoader): Promise<Asset[]> {
   const settings = settingsOf(flags);
   const container = createRootContainer({
     clock: clockFromSpec(undefined),
     logger: createSilentLogger(),
     status: new StatusRegistry(),
     stateDir: settings.stateDir,
-    modules: await loadCheckModules(process.env.DOGWATCH_CHECK_MODULES),
+    modules: await processCheckModules(loadChecks, process.env.DOGWATCH_CHECK_MODULES),
   });
   try {
     const definitions = checkDefinitions(container);
@@ -84,13 +89,17 @@ async function assetsFor(flags: AssetFlags): Promise<Asset[]> {
   }
 }
 
-async function listCommand(flags: AssetFlags): Promise<void> {
-  for (const asset of await assetsFor(flags))
+async function listCommand(loadChecks: CheckModuleLoader, flags: AssetFlags): Promise<void> {
+  for (const asset of await assetsFor(flags, loadChecks))
     process.stdout.write(`${asset.key}\t${asset.kind}\t${asset.title}\n`);
 }
 
-async function printCommand(name: string | undefined, flags: AssetFlags): Promise<void> {
-  const assets = selectAssets(await assetsFor(flags), name ? [name] : []);
+async function printCommand(
+  loadChecks: CheckModuleLoader,
+  name: string | undefined,
+  flags: AssetFlags,
+): Promise<void> {
+  const assets = selectAssets(await assetsFor(flags, loadChecks), name ? [name] : []);
   const only = assets.length === 1 ? assets[0] : undefined;
   // One asset: exactly the API's JSON. Several: an object keyed by asset key.
   const json = only ? only.body : Object.fromEntries(assets.map((a) => [a.key, a.body]));
@@ -111,7 +120,11 @@ function apiUrlOf(flags: InstallFlags): string | undefined {
   return flags.apiUrl;
 }
 
-async function installCommand(names: readonly string[], flags: InstallFlags): Promise<void> {
+async function installCommand(
+  loadChecks: CheckModuleLoader,
+  names: readonly string[],
+  flags: InstallFlags,
+): Promise<void> {
   const apiKey = process.env.DD_API_KEY ?? '';
   const appKey = process.env.DD_APP_KEY ?? '';
   if (apiKey === '' || appKey === '') {
@@ -122,7 +135,7 @@ async function installCommand(names: readonly string[], flags: InstallFlags): Pr
   }
   const site = datadogSite(process.env.DD_SITE);
   const apiUrl = apiUrlOf(flags);
-  const assets = selectAssets(await assetsFor(flags), names);
+  const assets = selectAssets(await assetsFor(flags, loadChecks), names);
   const steps = await installAssets({
     assets,
     credentials: { apiKey, appKey },
@@ -156,8 +169,6 @@ function guarded<A extends unknown[]>(run: (...args: A) => Promise<void>): (...a
  * namespaces conf.d sends metrics under (or `--namespace`). `withCommonOptions` adds --config/--confd.
  */
 /** The `dogwatch assets` actions, loaded only when one runs (see program.ts). */
-export const listAssets = guarded((flags: AssetFlags) => listCommand(flags));
-export const printAsset = guarded((name: string | undefined, flags: AssetFlags) => printCommand(name, flags));
-export const installAssetsCommand = guarded((names: string[], flags: InstallFlags) =>
-  installCommand(names, flags),
-);
+export const listAssets = guarded(listCommand);
+export const printAsset = guarded(printCommand);
+export const installAssetsCommand = guarded(installCommand);

@@ -10,11 +10,19 @@ import { ConfigError } from '../config/config-problem.js';
 import { loadDaemonSettings, type DaemonFlags, type DaemonSettings } from '../config/daemon-settings.js';
 import { maskSecrets } from '../config/mask-secrets.js';
 import { secretResolverFor } from '../config/secret-resolver.js';
-import { checkDefinitions, createRootContainer, loadCheckModules } from '../container.js';
+import {
+  checkDefinitions,
+  createRootContainer,
+  processCheckModules,
+  type CheckModuleLoader,
+} from '../container.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { runCheckOnce } from '../runtime/check-once.js';
 import { Daemon } from '../runtime/daemon.js';
 import { takeOverSdkNodeWarning } from '../runtime/node-support.js';
+import { releaseStartupSignals } from '../runtime/startup-signals.js';
+import { AgentLogsSink } from '../logs-sink/agent-logs-sink.js';
+import { ConsoleLogSink } from '../logs-sink/console-log-sink.js';
 import { ConsoleSink } from '../sink/console-sink.js';
 import { DogStatsdSink } from '../sink/dogstatsd-sink.js';
 import { FanoutSink } from '../sink/fanout-sink.js';
@@ -53,7 +61,7 @@ function dogStatsdSink(settings: DaemonSettings, logger: Logger): DogStatsdSink 
   return new DogStatsdSink({ ...settings.dogstatsd, logger });
 }
 
-export async function runDaemon(flags: CommonOptions): Promise<void> {
+export async function runDaemon(flags: CommonOptions, loadChecks: CheckModuleLoader): Promise<void> {
   const settings = settingsOrExit(flags);
   const logger = loggerFor(settings, 'warn');
   const daemon = new Daemon({
@@ -62,7 +70,8 @@ export async function runDaemon(flags: CommonOptions): Promise<void> {
     logger,
     clock: clockFromSpec(process.env.DOGWATCH_CLOCK),
     sink: dogStatsdSink(settings, logger),
-    modules: await loadCheckModules(process.env.DOGWATCH_CHECK_MODULES),
+    logSink: new AgentLogsSink(settings.logs, logger),
+    modules: await processCheckModules(loadChecks, process.env.DOGWATCH_CHECK_MODULES),
   });
   let stopping = false;
   const stop = (signal: string): void => {
@@ -85,17 +94,25 @@ export async function runDaemon(flags: CommonOptions): Promise<void> {
   });
   // A bug in one instance must not take the daemon down; log it loudly instead.
   process.on('unhandledRejection', (reason) => logger.error(`unhandled rejection: ${String(reason)}`));
+  const arrivedWhileLoading = releaseStartupSignals();
   await daemon.start();
+  // What arrived while the daemon was loading is acted on once it runs, as if it arrived now.
+  for (const signal of arrivedWhileLoading) process.emit(signal, signal);
 }
 
 export async function checkCommand(
   name: string,
   flags: CommonOptions & { instance?: number; json?: boolean; emit?: boolean },
+  loadChecks: CheckModuleLoader,
 ): Promise<void> {
   const settings = settingsOrExit(flags);
   const logger = loggerFor(settings, 'debug');
   const console = new ConsoleSink({ stream: process.stdout, format: flags.json ? 'json' : 'text' });
   const sink = flags.emit ? new FanoutSink([console, dogStatsdSink(settings, logger)]) : console;
+  // Printed beside the metric lines; with --emit, sent to the Agent's logs listener instead.
+  const logSink = flags.emit
+    ? new AgentLogsSink(settings.logs, logger)
+    : new ConsoleLogSink(process.stdout, flags.json ? 'json' : 'text');
   const result = await runCheckOnce({
     settings,
     env: process.env,
@@ -104,10 +121,11 @@ export async function checkCommand(
     checkName: name,
     instanceIndex: flags.instance,
     sink,
+    logSink,
     persist: flags.emit ?? false,
-    modules: await loadCheckModules(process.env.DOGWATCH_CHECK_MODULES),
+    modules: await processCheckModules(loadChecks, process.env.DOGWATCH_CHECK_MODULES),
   });
-  await sink.close();
+  await Promise.all([sink.close(), logSink.close()]);
   for (const problem of result.problems) process.stderr.write(`configuration: ${problem.toString()}\n`);
   if (result.error) {
     process.stderr.write(`dogwatch check: ${result.error}\n`);
@@ -126,7 +144,10 @@ export async function checkCommand(
   }
 }
 
-export async function configcheckCommand(flags: CommonOptions & { json?: boolean }): Promise<void> {
+export async function configcheckCommand(
+  flags: CommonOptions & { json?: boolean },
+  loadChecks: CheckModuleLoader,
+): Promise<void> {
   const settings = settingsOrExit(flags);
   const logger = loggerFor(settings, 'debug');
   const container = createRootContainer({
@@ -134,7 +155,7 @@ export async function configcheckCommand(flags: CommonOptions & { json?: boolean
     logger,
     status: new StatusRegistry(),
     stateDir: settings.stateDir,
-    modules: await loadCheckModules(process.env.DOGWATCH_CHECK_MODULES),
+    modules: await processCheckModules(loadChecks, process.env.DOGWATCH_CHECK_MODULES),
   });
   const { instances, problems } = await loadConfd({
     confdDir: settings.confdPath,

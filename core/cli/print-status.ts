@@ -31,6 +31,12 @@ export function printStatus(status: DaemonStatus, out: NodeJS.WritableStream): v
       `    Last Execution Date: ${ago(i.lastExecution)}`,
       `    Last Successful Execution Date: ${ago(i.lastSuccess)}`,
     );
+    for (const [name, s] of Object.entries(i.sources ?? {})) {
+      const lag = s.cursorLagSeconds === undefined ? 'unknown' : `${Math.round(s.cursorLagSeconds)}s`;
+      lines.push(
+        `    Source ${name}: Sent: ${s.sent}   Not delivered: ${s.notDelivered}   Cursor lag: ${lag}`,
+      );
+    }
     if (i.lastError) lines.push(`    Last Error: ${i.lastError.message} (${i.lastError.time})`);
     if (i.warnings.length > 0) lines.push('    Warnings:', ...i.warnings.map((w) => `      - ${w}`));
   }

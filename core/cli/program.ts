@@ -3,36 +3,41 @@
  * container probe) and `status` never load the AWS SDK, the checks or the config schemas.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import type { CheckModuleLoader } from '../container.js';
+import { daemonFlagOptions } from '../config/daemon-settings-docs.js';
 import { VERSION } from '../version.js';
 import type { AssetFlags, InstallFlags } from './assets-command.js';
 import type { CommonOptions } from './daemon-commands.js';
 
-type CheckFlags = CommonOptions & { instance?: number; json?: boolean; emit?: boolean };
-
-/** Options every command shares: where the configuration is and how to log. */
-function withCommonOptions(command: Command): Command {
-  return command
-    .version(VERSION, '-V, --version')
-    .option('-c, --config <path>', 'dogwatch.yaml daemon settings (env DOGWATCH_CONFIG)')
-    .option('--confd <dir>', 'conf.d folder (env DOGWATCH_CONFD, default ./conf.d)')
-    .option('--state-dir <dir>', 'folder for watermarks (env DOGWATCH_STATE_DIR, default ./.state)')
-    .option(
-      '--status-addr <host:port>',
-      'status listener, or "off" (env DOGWATCH_STATUS_ADDR, default 127.0.0.1:5005)',
-    )
-    .addOption(
-      new Option('--log-level <level>', 'env DOGWATCH_LOG_LEVEL').choices(['error', 'warn', 'info', 'debug']),
-    )
-    .addOption(new Option('--log-format <format>', 'env DOGWATCH_LOG_FORMAT').choices(['text', 'json']));
+/** What the composition root (app/main.ts) hands the command line. */
+export interface CliComposition {
+  /** The built-in checks; called only by the commands that run or describe checks. */
+  readonly loadChecks: CheckModuleLoader;
+  /** Adds the composition root's own commands (`demo`) to the program, after the core's. */
+  readonly addCommands?: (program: Command) => void | Promise<void>;
 }
 
-const integer = (text: string): number => {
+type CheckFlags = CommonOptions & { instance?: number; json?: boolean; emit?: boolean };
+
+/** Options every command shares: the daemon settings that have a flag (see daemon-settings-table.ts). */
+function withCommonOptions(command: Command): Command {
+  command.version(VERSION, '-V, --version');
+  for (const flag of daemonFlagOptions()) {
+    const option = new Option(flag.flags, flag.description);
+    command.addOption(flag.choices !== undefined ? option.choices(flag.choices) : option);
+  }
+  return command;
+}
+
+/** A commander argument parser for a whole number ≥ 0. */
+export const integer = (text: string): number => {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number ≥ 0');
   return n;
 };
 
-export function buildProgram(): Command {
+export function buildProgram(composition: CliComposition): Command {
+  const { loadChecks } = composition;
   const program = new Command('dogwatch')
     .description('Collects AWS CloudWatch metrics and sends them to a local Datadog Agent over DogStatsD')
     .version(VERSION, '-V, --version')
@@ -40,7 +45,9 @@ export function buildProgram(): Command {
 
   withCommonOptions(
     program.command('run').description('run the daemon (every instance of conf.d on its schedule)'),
-  ).action(async (flags: CommonOptions) => (await import('./daemon-commands.js')).runDaemon(flags));
+  ).action(async (flags: CommonOptions) =>
+    (await import('./daemon-commands.js')).runDaemon(flags, loadChecks),
+  );
 
   withCommonOptions(
     program
@@ -51,7 +58,7 @@ export function buildProgram(): Command {
     .option('--json', 'one JSON object per line')
     .option('--emit', 'also send to DogStatsD and persist progress, like a daemon run')
     .action(async (name: string, flags: CheckFlags) =>
-      (await import('./daemon-commands.js')).checkCommand(name, flags),
+      (await import('./daemon-commands.js')).checkCommand(name, flags, loadChecks),
     );
 
   withCommonOptions(
@@ -61,7 +68,7 @@ export function buildProgram(): Command {
   )
     .option('--json', 'print JSON')
     .action(async (flags: CommonOptions & { json?: boolean }) =>
-      (await import('./daemon-commands.js')).configcheckCommand(flags),
+      (await import('./daemon-commands.js')).configcheckCommand(flags, loadChecks),
     );
 
   withCommonOptions(program.command('status').description("print the running daemon's status"))
@@ -74,23 +81,12 @@ export function buildProgram(): Command {
     program.command('health').description("probe the running daemon's /health (exit 0 or 1)"),
   ).action(async (flags: CommonOptions) => (await import('./probe-commands.js')).healthCommand(flags));
 
-  addAssetsCommand(program);
-
-  program
-    .command('demo')
-    .version(VERSION, '-V, --version')
-    .description('run the three checks against the built-in AWS emulator and a local DogStatsD listener')
-    .option('--seconds <n>', 'how long to run (real seconds)', integer, 20)
-    .option('--speed <n>', 'virtual seconds per real second', integer, 60)
-    .action(async (flags: { seconds: number; speed: number }) => {
-      const { runDemo } = await import('./demo.js');
-      await runDemo(flags);
-    });
+  addAssetsCommand(program, loadChecks);
   return program;
 }
 
 /** `dogwatch assets list|print|install` (the Datadog client is loaded only by `install`). */
-function addAssetsCommand(program: Command): void {
+function addAssetsCommand(program: Command, loadChecks: CheckModuleLoader): void {
   const assets = program
     .command('assets')
     .version(VERSION, '-V, --version')
@@ -100,14 +96,16 @@ function addAssetsCommand(program: Command): void {
   const actions = () => import('./assets-command.js');
   withCommonOptions(assets.command('list').description('list the assets, one per line: key, kind, title'))
     .option('--namespace <prefix>', namespaceHelp)
-    .action(async (flags: AssetFlags) => (await actions()).listAssets(flags));
+    .action(async (flags: AssetFlags) => (await actions()).listAssets(loadChecks, flags));
   withCommonOptions(
     assets
       .command('print [name]')
       .description('print an asset (or those a prefix names, or all) as Datadog API JSON on stdout'),
   )
     .option('--namespace <prefix>', namespaceHelp)
-    .action(async (name: string | undefined, flags: AssetFlags) => (await actions()).printAsset(name, flags));
+    .action(async (name: string | undefined, flags: AssetFlags) =>
+      (await actions()).printAsset(loadChecks, name, flags),
+    );
   withCommonOptions(
     assets
       .command('install [names...]')
@@ -123,6 +121,6 @@ function addAssetsCommand(program: Command): void {
       'the Datadog API address instead of https://api.<DD_SITE> (a proxy, a test server)',
     )
     .action(async (names: string[], flags: InstallFlags) =>
-      (await actions()).installAssetsCommand(names, flags),
+      (await actions()).installAssetsCommand(loadChecks, names, flags),
     );
 }

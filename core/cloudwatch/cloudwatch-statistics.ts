@@ -6,7 +6,7 @@
  * number is a percentage from 0 to 100 with up to 10 decimals; and their bounded forms with percentages
  * or absolute values, one bound optional (`TM(10%:90%)`, `TC(0.005:0.030)`, `TS(80%:)`, `PR(:300)`).
  */
-import { closestMatch } from '../config/did-you-mean.js';
+import { closestMatch } from '../messages/did-you-mean.js';
 
 export const SIMPLE_STATISTICS = ['SampleCount', 'Sum', 'Average', 'Minimum', 'Maximum', 'IQM'] as const;
 

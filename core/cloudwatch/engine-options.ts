@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isKnownRegion, siblingRegions, suggestRegion } from '../aws/aws-regions.js';
-import { describeFound } from '../config/schema-description.js';
+import { describeFound } from '../messages/describe-found.js';
 import {
   isCloudWatchStatistic,
   isStatisticPattern,

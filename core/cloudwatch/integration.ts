@@ -1,4 +1,5 @@
 import type { Logger } from '../log/logger.js';
+import type { LogGroupTarget } from '../cloudwatch-logs/log-group-target.js';
 import type { AwsAccess, AwsClientFactory } from '../aws/aws-client-factory.js';
 import type { CloudWatchInstanceOptions } from './engine-options.js';
 import type { MetricRow } from './metric-table.js';
@@ -103,10 +104,27 @@ export interface CloudWatchIntegration<R = unknown> {
   inspectPoints?(points: readonly EmittedPoint[], resources: R, context: RegionContext): void;
   /**
    * Which queries' points inspectPoints needs (default: every query's). Decided once per plan; the
-   * points of other queries are not kept for inspection (at 100,000 series that was an object per point
-   * held for the whole run).
+   * points of other queries are not kept for inspection (an object per point, held for the whole run).
    */
   inspects?(series: Series, statistic: string): boolean;
+  /**
+   * The log groups of the region's resources (`collect_logs`), from the cached inventory: each with the
+   * ddsource, service, tags and attributes of its records. Absent: the integration has no logs.
+   */
+  logGroups?(
+    resources: R,
+    context: RegionContext,
+    awsTags: ReadonlyMap<string, Readonly<Record<string, string>>>,
+  ): readonly LogGroupCandidate[];
+}
+
+/** A log group an integration found, with what the instance's `include`/`exclude` and `tag_filters` judge. */
+export interface LogGroupCandidate {
+  readonly target: LogGroupTarget;
+  /** The name `include`/`exclude` match (function name, API name). */
+  readonly resourceName: string;
+  /** The resource's AWS tags, for `tag_filters`; undefined = not filtered by tags. */
+  readonly awsTags?: Readonly<Record<string, string>>;
 }
 
 export interface SeriesSelection {

@@ -45,29 +45,10 @@ export async function fetchMetricData(
 ): Promise<{ results: QueryResult[]; unknownIds: string[]; pages: number }> {
   if (queries.length > MAX_QUERIES_PER_REQUEST)
     throw new Error(`at most ${MAX_QUERIES_PER_REQUEST} queries per request`);
-  const metricDataQueries: MetricDataQuery[] = queries.map(
-    (q, i) =>
-      q.request ?? {
-        Id: `q${i}`,
-        MetricStat: {
-          Metric: {
-            Namespace: namespace,
-            MetricName: q.series.metricName,
-            Dimensions: [...q.series.dimensions],
-          },
-          Period: period,
-          Stat: q.statistic,
-        },
-        ReturnData: true,
-      },
-  );
-  // Everything below is built once the answer is there: objects made before the call would live through
+  const metricDataQueries = queries.map((q, i) => q.request ?? requestOf(q, i, namespace, period));
+  // The collector is built once the answer is there: objects made before the call would live through
   // its wait (rate limit, network) and be promoted to the old generation, then die there every run.
-  let results: QueryResult[] | undefined;
-  let lastStatus: (string | undefined)[] = [];
-  let answered: boolean[] = [];
-  let positions: Map<string, number> | undefined;
-  const unknownIds: string[] = [];
+  let collector: ResultCollector | undefined;
   let nextToken: string | undefined;
   let pages = 0;
   const scope = awsCallScope.getStore();
@@ -88,47 +69,77 @@ export async function fetchMetricData(
     const page = response.MetricDataResults;
     if (page !== undefined && !Array.isArray(page))
       throw new Error('malformed GetMetricData response: MetricDataResults is not a list');
-    if (results === undefined) {
-      results = queries.map(() => ({ timestamps: [], values: [], complete: true, problems: [] }));
-      lastStatus = queries.map(() => undefined);
-      answered = queries.map(() => false);
-    }
+    collector ??= new ResultCollector(metricDataQueries);
+    collector.absorbPage(page ?? []);
+    nextToken = response.NextToken || undefined;
+  } while (nextToken);
+  return { ...(collector ?? new ResultCollector(metricDataQueries)).finish(), pages };
+}
+
+/** A query of the fetcher's own (tests, tools): built here, with the Id `q<position>`. */
+function requestOf(q: PlannedQuery, i: number, namespace: string, period: number): MetricDataQuery {
+  return {
+    Id: `q${i}`,
+    MetricStat: {
+      Metric: { Namespace: namespace, MetricName: q.series.metricName, Dimensions: [...q.series.dimensions] },
+      Period: period,
+      Stat: q.statistic,
+    },
+    ReturnData: true,
+  };
+}
+
+/** Gathers the pages of one request into one result per query, in request order. */
+class ResultCollector {
+  private readonly results: QueryResult[];
+  private readonly lastStatus: (string | undefined)[];
+  private readonly answered: boolean[];
+  private positions: Map<string, number> | undefined;
+  private readonly unknownIds: string[] = [];
+
+  constructor(private readonly requests: readonly MetricDataQuery[]) {
+    this.results = requests.map(() => ({ timestamps: [], values: [], complete: true, problems: [] }));
+    this.lastStatus = requests.map(() => undefined);
+    this.answered = requests.map(() => false);
+  }
+
+  absorbPage(page: readonly MetricDataResult[]): void {
     // Results usually come back in request order: a position is looked up only when they do not.
     let expected = 0;
-    for (const result of page ?? []) {
+    for (const result of page) {
       let index: number | undefined;
-      if (expected < metricDataQueries.length && result.Id === metricDataQueries[expected]!.Id) {
+      if (expected < this.requests.length && result.Id === this.requests[expected]!.Id) {
         index = expected;
       } else {
-        positions ??= new Map(metricDataQueries.map((q, i) => [q.Id!, i]));
-        index = typeof result.Id === 'string' ? positions.get(result.Id) : undefined;
+        this.positions ??= new Map(this.requests.map((q, i) => [q.Id!, i]));
+        index = typeof result.Id === 'string' ? this.positions.get(result.Id) : undefined;
       }
       if (index === undefined) {
-        unknownIds.push(String(result.Id));
+        this.unknownIds.push(String(result.Id));
         continue;
       }
       expected = index + 1;
-      absorb(results[index]!, result);
-      lastStatus[index] = result.StatusCode;
-      answered[index] = true;
-    }
-    nextToken = response.NextToken || undefined;
-  } while (nextToken);
-
-  const out = results ?? queries.map(() => ({ timestamps: [], values: [], complete: true, problems: [] }));
-  for (let i = 0; i < out.length; i++) {
-    const r = out[i]!;
-    const status = lastStatus[i];
-    if (!answered[i]) {
-      // No entry at all is not an empty answer: the window is asked again.
-      r.complete = false;
-      r.problems.push('the response had no result for this query');
-    } else if (status !== undefined && status !== 'Complete') {
-      r.complete = false;
-      r.problems.push(`CloudWatch status ${status}`);
+      absorb(this.results[index]!, result);
+      this.lastStatus[index] = result.StatusCode;
+      this.answered[index] = true;
     }
   }
-  return { results: out, unknownIds, pages };
+
+  finish(): { results: QueryResult[]; unknownIds: string[] } {
+    for (let i = 0; i < this.results.length; i++) {
+      const r = this.results[i]!;
+      const status = this.lastStatus[i];
+      if (!this.answered[i]) {
+        // No entry at all is not an empty answer: the window is asked again.
+        r.complete = false;
+        r.problems.push('the response had no result for this query');
+      } else if (status !== undefined && status !== 'Complete') {
+        r.complete = false;
+        r.problems.push(`CloudWatch status ${status}`);
+      }
+    }
+    return { results: this.results, unknownIds: this.unknownIds };
+  }
 }
 
 function absorb(target: QueryResult, result: MetricDataResult): void {

@@ -23,7 +23,7 @@ function sortDimensions(dimensions: readonly Dimension[]): Dimension[] {
 
 function seriesKey(metricName: string, sorted: readonly Dimension[]): string {
   // Built with join, not a template: a template leaves a rope (a string object per part) alive as
-  // long as the series, and discovery keeps 100,000 of them.
+  // long as the series, and discovery keeps every series it found.
   return [metricName, sorted.map((d) => [d.Name, d.Value].join('=')).join(',')].join('|');
 }
 

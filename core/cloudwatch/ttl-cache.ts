@@ -49,6 +49,11 @@ export class TtlCache<T> {
     return pending;
   }
 
+  /** Every value loaded so far, by key (stale ones included): what a reader that must not load sees. */
+  loaded(): ReadonlyMap<string, T> {
+    return new Map([...this.entries].map(([key, entry]) => [key, entry.value]));
+  }
+
   /** A background refresh of this key is under way (its result not in yet). */
   refreshing(key: string): boolean {
     return this.entries.get(key)?.refreshing !== undefined;

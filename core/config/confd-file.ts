@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { ConfigProblem, formatKeyPath, type KeyPath } from './config-problem.js';
 import type { ConfdFile } from './confd-discovery.js';
 import { findSecretReferences, type SecretReference } from './confd-secrets.js';
-import { closestMatch } from './did-you-mean.js';
+import { closestMatch } from '../messages/did-you-mean.js';
 import { substituteEnv, type Environment } from './env-substitution.js';
 import { describeFound } from './schema-description.js';
 import { parseYamlSource, type YamlSource } from './yaml-source.js';
@@ -39,99 +39,112 @@ export async function parseFile(
   file: ConfdFile,
   env: Environment,
 ): Promise<{ parsed?: ParsedFile; problems: ConfigProblem[] }> {
-  const where = file.displayPath;
   let text: string;
   try {
     text = await readFile(file.path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    return {
-      problems: [
-        new ConfigProblem({
-          file: where,
-          message: `cannot read the file (${code})`,
-          hint: 'check its permissions',
-        }),
-      ],
-    };
+    const problem = new ConfigProblem({
+      file: file.displayPath,
+      message: `cannot read the file (${code})`,
+      hint: 'check its permissions',
+    });
+    return { problems: [problem] };
   }
-  const result = parseYamlSource(where, text);
+  const result = parseYamlSource(file.displayPath, text);
   if (!result.ok) return { problems: [...result.problems] };
   const source = result.source;
-  const top = source.value;
-  const structure = (message: string, hint: string, path: KeyPath = []) =>
-    new ConfigProblem({
-      file: where,
-      line: source.lineOf(path) ?? 1,
-      keyPath: formatKeyPath(path),
-      message,
-      hint,
-    });
-
-  if (top === null || typeof top !== 'object' || Array.isArray(top)) {
-    const found = top === null || top === undefined ? 'an empty file' : describeFound(top);
-    return {
-      problems: [
-        structure(
-          `expected a mapping with init_config and instances, found ${found}`,
-          'start from conf.yaml.example: `init_config:` then `instances:` with one `- option: value` item per instance',
-        ),
-      ],
-    };
-  }
-  const mapping = top as Record<string, unknown>;
-  const problems: ConfigProblem[] = [];
-  for (const key of Object.keys(mapping)) {
-    if ((FILE_KEYS as readonly string[]).includes(key)) continue;
-    const suggestion = closestMatch(key, FILE_KEYS);
-    problems.push(
-      structure(
-        `unknown top-level key '${key}'${suggestion !== undefined ? ` (did you mean ${suggestion}?)` : ''}: expected init_config or instances, found '${key}'`,
-        suggestion !== undefined
-          ? `rename it to \`${suggestion}\``
-          : 'remove it; options of an instance go under `instances:`',
-        [key],
-      ),
-    );
-  }
-  const writtenInit = mapping.init_config ?? {};
-  if (writtenInit === null || typeof writtenInit !== 'object' || Array.isArray(writtenInit)) {
-    problems.push(
-      structure(
-        `expected a mapping of options or nothing, found ${describeFound(writtenInit)}`,
-        'write `init_config:` alone on its line, or give it `option: value` lines indented below',
-        ['init_config'],
-      ),
-    );
-  }
-  const writtenInstances = mapping.instances;
-  if (!Array.isArray(writtenInstances) || writtenInstances.length === 0) {
-    const found =
-      writtenInstances === undefined ? 'nothing (the key is missing)' : describeFound(writtenInstances);
-    problems.push(
-      structure(
-        `expected a non-empty list of instances, found ${found}`,
-        'add `instances:` with at least one item, e.g. `instances:\\n  - regions: [us-east-1]`',
-        writtenInstances === undefined ? [] : ['instances'],
-      ),
-    );
-  }
-  if (problems.length > 0 || !Array.isArray(writtenInstances)) {
-    return {
-      problems: problems.map((problem) => withSuffix(problem, ' (no instance of this file was loaded)')),
-    };
-  }
+  const layout = checkLayout(source, structureProblemFactory(file, source));
+  if (!layout.ok) return { problems: [...layout.problems] };
   return {
     problems: [],
     parsed: {
       file,
       source,
-      init: prepareSection(file, source, ['init_config'], writtenInit, env),
-      instances: writtenInstances.map((written, index) =>
+      init: prepareSection(file, source, ['init_config'], layout.init, env),
+      instances: layout.instances.map((written, index) =>
         prepareSection(file, source, ['instances', index], written, env),
       ),
     },
   };
+}
+
+/** Builds a problem in the file's layout, at a key (or at line 1 when the key is not in the file). */
+type StructureProblem = (message: string, hint: string, path?: KeyPath) => ConfigProblem;
+
+function structureProblemFactory(file: ConfdFile, source: YamlSource): StructureProblem {
+  return (message, hint, path = []) =>
+    new ConfigProblem({
+      file: file.displayPath,
+      line: source.lineOf(path) ?? 1,
+      keyPath: formatKeyPath(path),
+      message,
+      hint,
+    });
+}
+
+/** The file's top level as written, when it is a mapping of init_config and a non-empty instances list. */
+type FileLayout =
+  | { readonly ok: true; readonly init: unknown; readonly instances: readonly unknown[] }
+  | { readonly ok: false; readonly problems: readonly ConfigProblem[] };
+
+/**
+ * Checks the file's top level: a mapping with only init_config (a mapping or empty) and instances.
+ * Problems inside the mapping end by saying that no instance of the file was loaded.
+ */
+function checkLayout(source: YamlSource, structure: StructureProblem): FileLayout {
+  const top = source.value;
+  if (top === null || typeof top !== 'object' || Array.isArray(top)) {
+    const found = top === null || top === undefined ? 'an empty file' : describeFound(top);
+    const problem = structure(
+      `expected a mapping with init_config and instances, found ${found}`,
+      'start from conf.yaml.example: `init_config:` then `instances:` with one `- option: value` item per instance',
+    );
+    return { ok: false, problems: [problem] };
+  }
+  const mapping = top as Record<string, unknown>;
+  const problems = unknownTopLevelKeys(mapping, structure);
+  const init = mapping.init_config ?? {};
+  if (init === null || typeof init !== 'object' || Array.isArray(init)) {
+    problems.push(
+      structure(
+        `expected a mapping of options or nothing, found ${describeFound(init)}`,
+        'write `init_config:` alone on its line, or give it `option: value` lines indented below',
+        ['init_config'],
+      ),
+    );
+  }
+  const instances = mapping.instances;
+  if (!Array.isArray(instances) || instances.length === 0) {
+    const found = instances === undefined ? 'nothing (the key is missing)' : describeFound(instances);
+    problems.push(
+      structure(
+        `expected a non-empty list of instances, found ${found}`,
+        'add `instances:` with at least one item, e.g. `instances:\\n  - regions: [us-east-1]`',
+        instances === undefined ? [] : ['instances'],
+      ),
+    );
+  }
+  if (problems.length > 0 || !Array.isArray(instances)) {
+    const suffix = ' (no instance of this file was loaded)';
+    return { ok: false, problems: problems.map((problem) => withSuffix(problem, suffix)) };
+  }
+  return { ok: true, init, instances };
+}
+
+function unknownTopLevelKeys(mapping: Record<string, unknown>, structure: StructureProblem): ConfigProblem[] {
+  return Object.keys(mapping)
+    .filter((key) => !(FILE_KEYS as readonly string[]).includes(key))
+    .map((key) => {
+      const suggestion = closestMatch(key, FILE_KEYS);
+      return structure(
+        `unknown top-level key '${key}'${suggestion !== undefined ? ` (did you mean ${suggestion}?)` : ''}: expected init_config or instances, found '${key}'`,
+        suggestion !== undefined
+          ? `rename it to \`${suggestion}\``
+          : 'remove it; options of an instance go under `instances:`',
+        [key],
+      );
+    });
 }
 
 export function withSuffix(problem: ConfigProblem, suffix: string): ConfigProblem {

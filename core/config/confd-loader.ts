@@ -160,15 +160,19 @@ function validateSection(
   return { problems: [...section.problems, ...zodProblems] };
 }
 
+/** A file's init_config after validation, which every instance of the file shares. */
+interface ValidInitConfig {
+  readonly config: Record<string, unknown>;
+  readonly secretPaths: readonly KeyPath[];
+}
+
+/** Validates a file's init_config, then each instance; a bad init_config disables the whole file. */
 function validateFile(
   file: ParsedFile,
   resolutions: ReadonlyMap<string, SecretResolution>,
 ): { candidates: Candidate[]; problems: ConfigProblem[] } {
   const definition = file.file.definition;
-  const problems: ConfigProblem[] = [];
   const initSchema = buildInitConfigSchema(definition);
-  const instanceSchema = buildInstanceSchema(definition);
-
   const initResolved = resolveSection(file, file.init, resolutions);
   const init = validateSection(
     file,
@@ -183,81 +187,108 @@ function validateFile(
     const suffix = ` (init_config is shared: no instance of this file was loaded)`;
     return { candidates: [], problems: init.problems.map((problem) => withSuffix(problem, suffix)) };
   }
-  const initConfig = init.data;
+  const initConfig: ValidInitConfig = { config: init.data, secretPaths: initResolved.secretPaths };
 
+  const instanceSchema = buildInstanceSchema(definition);
   const instanceJsonSchema = inputJsonSchema(instanceSchema);
   const candidates: Candidate[] = [];
+  const problems: ConfigProblem[] = [];
   for (const section of file.instances) {
-    const line = file.source.positionOf(section.basePath)?.line ?? file.source.lineOf(section.basePath) ?? 1;
-    const fail = (message: string, hint: string, path: KeyPath = []) =>
-      problems.push(
-        new ConfigProblem({
-          file: file.file.displayPath,
-          line: file.source.lineOf([...section.basePath, ...path]) ?? line,
-          keyPath: formatKeyPath([...section.basePath, ...path]),
-          message,
-          hint,
-        }),
-      );
-    const substituted = section.substituted;
-    if (substituted === null || typeof substituted !== 'object' || Array.isArray(substituted)) {
-      fail(
-        `expected a mapping of options, found ${substituted === null ? 'an empty item' : describeFound(substituted)}`,
-        'write the instance as `- option: value` with further options indented below it',
-      );
-      continue;
-    }
-    const resolved = resolveSection(file, section, resolutions);
-    const raw = substituted as Record<string, unknown>;
-    if (raw.schedule !== undefined && raw.min_collection_interval !== undefined) {
-      section.problems.push(
-        new ConfigProblem({
-          file: file.file.displayPath,
-          line: file.source.lineOf([...section.basePath, 'schedule']) ?? line,
-          keyPath: formatKeyPath([...section.basePath, 'schedule']),
-          message: 'expected either schedule or min_collection_interval, found both',
-          hint: 'keep `schedule` (cron) or `min_collection_interval` (seconds), not both',
-        }),
-      );
-    }
-    const checked = validateSection(
-      file,
-      section,
-      resolved.value,
-      instanceSchema,
-      instanceJsonSchema,
-      resolved.secretPaths,
-      `${definition.name} instance options`,
-    );
+    const checked = validateInstance(file, section, resolutions, instanceSchema, instanceJsonSchema);
     if (!checked.data) {
       problems.push(...checked.problems);
       continue;
     }
-    const config = checked.data;
-    const reserved = effectiveReservedOptions(config, initConfig);
-    const ignoredKeys = ignoredAgentKeys(config, initConfig);
-    const instance: LoadedInstance = {
-      checkName: definition.name,
-      instanceId: instanceId(definition.name, section.written, file.init.written, reserved.name),
-      ...(reserved.name !== undefined ? { name: reserved.name } : {}),
-      source: { file: file.file.displayPath, line },
-      initConfig,
-      config,
-      reserved,
-      secretPaths: [
-        ...initResolved.secretPaths.map((path) => formatKeyPath(['initConfig', ...path])),
-        ...resolved.secretPaths.map((path) => formatKeyPath(['config', ...path])),
-      ],
-      definition,
-      ...(ignoredKeys.length > 0 ? { ignoredKeys } : {}),
-    };
-    candidates.push({
-      instance,
-      keyPath: formatKeyPath(section.basePath),
-      nameLine: file.source.positionOf([...section.basePath, 'name'])?.line,
-    });
+    candidates.push(candidateOf(file, section, initConfig, checked.data, checked.secretPaths));
   }
   return { candidates, problems };
+}
+
+/** One instance: a mapping, not both schedule and min_collection_interval, and valid for the check. */
+function validateInstance(
+  file: ParsedFile,
+  section: Section,
+  resolutions: ReadonlyMap<string, SecretResolution>,
+  schema: z.ZodObject,
+  jsonSchema: JsonSchema,
+): { data?: Record<string, unknown>; secretPaths: readonly KeyPath[]; problems: ConfigProblem[] } {
+  const line = instanceLine(file, section);
+  const problemAt = (path: KeyPath, message: string, hint: string) =>
+    new ConfigProblem({
+      file: file.file.displayPath,
+      line: file.source.lineOf([...section.basePath, ...path]) ?? line,
+      keyPath: formatKeyPath([...section.basePath, ...path]),
+      message,
+      hint,
+    });
+  const substituted = section.substituted;
+  if (substituted === null || typeof substituted !== 'object' || Array.isArray(substituted)) {
+    const problem = problemAt(
+      [],
+      `expected a mapping of options, found ${substituted === null ? 'an empty item' : describeFound(substituted)}`,
+      'write the instance as `- option: value` with further options indented below it',
+    );
+    return { secretPaths: [], problems: [problem] };
+  }
+  const resolved = resolveSection(file, section, resolutions);
+  const raw = substituted as Record<string, unknown>;
+  if (raw.schedule !== undefined && raw.min_collection_interval !== undefined) {
+    section.problems.push(
+      problemAt(
+        ['schedule'],
+        'expected either schedule or min_collection_interval, found both',
+        'keep `schedule` (cron) or `min_collection_interval` (seconds), not both',
+      ),
+    );
+  }
+  const checked = validateSection(
+    file,
+    section,
+    resolved.value,
+    schema,
+    jsonSchema,
+    resolved.secretPaths,
+    `${file.file.definition.name} instance options`,
+  );
+  return { ...checked, secretPaths: resolved.secretPaths };
+}
+
+/** The line an instance is reported at: its list item, else the nearest line that exists. */
+function instanceLine(file: ParsedFile, section: Section): number {
+  return file.source.positionOf(section.basePath)?.line ?? file.source.lineOf(section.basePath) ?? 1;
+}
+
+/** A valid instance as the runtime sees it, with where it was written for the duplicate check. */
+function candidateOf(
+  file: ParsedFile,
+  section: Section,
+  init: ValidInitConfig,
+  config: Record<string, unknown>,
+  secretPaths: readonly KeyPath[],
+): Candidate {
+  const definition = file.file.definition;
+  const reserved = effectiveReservedOptions(config, init.config);
+  const ignoredKeys = ignoredAgentKeys(config, init.config);
+  const instance: LoadedInstance = {
+    checkName: definition.name,
+    instanceId: instanceId(definition.name, section.written, file.init.written, reserved.name),
+    ...(reserved.name !== undefined ? { name: reserved.name } : {}),
+    source: { file: file.file.displayPath, line: instanceLine(file, section) },
+    initConfig: init.config,
+    config,
+    reserved,
+    secretPaths: [
+      ...init.secretPaths.map((path) => formatKeyPath(['initConfig', ...path])),
+      ...secretPaths.map((path) => formatKeyPath(['config', ...path])),
+    ],
+    definition,
+    ...(ignoredKeys.length > 0 ? { ignoredKeys } : {}),
+  };
+  return {
+    instance,
+    keyPath: formatKeyPath(section.basePath),
+    nameLine: file.source.positionOf([...section.basePath, 'name'])?.line,
+  };
 }
 
 /** Keeps the first of instances with the same check and resolved config, or the same name in a check. */

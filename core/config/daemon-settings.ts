@@ -3,39 +3,29 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import type { LogFormat, LogLevel } from '../log/logger.js';
 import { ConfigError, ConfigProblem } from './config-problem.js';
+import { flagOption, type DaemonFlags } from './daemon-setting.js';
+import { fileOptionDescription } from './daemon-settings-docs.js';
 import {
-  DEFAULT_DOGSTATSD_HOST,
-  DEFAULT_DOGSTATSD_PORT,
-  DOGSTATSD_URL_EXPECTED,
-  parseDogStatsDUrl,
-  type DogStatsDTarget,
-} from './dogstatsd-address.js';
+  CONFIG_FILE_SETTING,
+  DAEMON_SETTING_KEYS,
+  DAEMON_SETTINGS,
+  DEFAULT_DATAGRAM_BYTES,
+  type DaemonFile,
+} from './daemon-settings-table.js';
+import type { DogStatsDTarget } from './dogstatsd-address.js';
 import type { Environment } from './env-substitution.js';
-import { LISTEN_ADDRESS_EXPECTED, parseListenAddress, type ListenAddress } from './listen-address.js';
+import type { ListenAddress } from './listen-address.js';
+import type { LogsTarget } from './logs-address.js';
 import { inputJsonSchema } from './schema-description.js';
-import {
-  DEFAULT_SECRET_BACKEND_TIMEOUT_SECONDS,
-  readSecretBackendSettings,
-  secretBackendFileShape,
-  type SecretBackendSettings,
-} from './secret-backend-settings.js';
-import { DEFAULT_STATUS_ADDR } from './status-address.js';
-import { MAX_TIMER_SECONDS } from './reserved-keys.js';
+import type { SecretBackendSettings } from './secret-backend-settings.js';
+import { SettingSources } from './setting-sources.js';
 import { parseYamlSource } from './yaml-source.js';
 import { issuesToProblems } from './zod-problems.js';
 
-/** Command-line flags that override settings (commander's camelCase option names). */
-export interface DaemonFlags {
-  readonly config?: string;
-  readonly confd?: string;
-  readonly stateDir?: string;
-  readonly statusAddr?: string;
-  readonly logLevel?: string;
-  readonly logFormat?: string;
-}
+export type { DaemonFlags } from './daemon-setting.js';
 
 export type DogStatsDSettings = DogStatsDTarget & {
-  /** Largest datagram the sink may send: 1432 over UDP (one network MTU), 8192 over UDS. */
+  /** Largest datagram the sink may send (max_datagram_bytes, else DEFAULT_DATAGRAM_BYTES by transport). */
   readonly maxDatagramBytes: number;
 };
 
@@ -44,6 +34,8 @@ export interface DaemonSettings {
   /** The dogwatch.yaml that was read, if any. */
   readonly configFile: string | undefined;
   readonly dogstatsd: DogStatsDSettings;
+  /** The Agent's TCP logs listener (`logs_url`), for the instances that collect logs. */
+  readonly logs: LogsTarget;
   /** Global tags for everything sent: `tags` / DD_TAGS, plus env:, service:, version: from DD_ENV etc. */
   readonly tags: readonly string[];
   /** Absolute. */
@@ -72,124 +64,15 @@ export interface LoadDaemonSettingsOptions {
   readonly stderrIsTty?: boolean;
 }
 
-export const DAEMON_DEFAULTS = {
-  configFile: 'dogwatch.yaml',
-  dogstatsdUrl: `udp://${DEFAULT_DOGSTATSD_HOST}:${DEFAULT_DOGSTATSD_PORT}`,
-  maxDatagramBytesUdp: 1432,
-  maxDatagramBytesUds: 8192,
-  confdPath: 'conf.d',
-  stateDir: '.state',
-  logLevel: 'info',
-  statusAddr: DEFAULT_STATUS_ADDR,
-  secretBackendTimeoutSeconds: DEFAULT_SECRET_BACKEND_TIMEOUT_SECONDS,
-  runTimeoutSeconds: 120,
-  shutdownDeadlineSeconds: 20,
-} as const;
-
-/** A setting written as text (environment, flags), with how to read it and what a user must write. */
-interface TextSetting<T> {
-  readonly parse: (text: string) => T | undefined;
-  readonly expected: string;
-}
-
-const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
-const LOG_FORMATS = ['text', 'json'] as const;
-const MIN_DATAGRAM = 512;
-const MAX_DATAGRAM = 8192;
-
-const oneOf = <T extends string>(values: readonly T[]): TextSetting<T> => ({
-  parse: (text) => values.find((value) => value === text.trim().toLowerCase()),
-  expected: `one of ${values.join(', ')}`,
-});
-const positiveSeconds: TextSetting<number> = {
-  parse: (text) =>
-    /^\d+(\.\d+)?$/.test(text.trim()) && Number(text) > 0 && Number(text) <= MAX_TIMER_SECONDS
-      ? Number(text)
-      : undefined,
-  expected: `a number of seconds > 0 and ≤ ${MAX_TIMER_SECONDS}`,
-};
-const datagramBytes: TextSetting<number> = {
-  parse: (text) => {
-    const value = /^\d+$/.test(text.trim()) ? Number(text) : NaN;
-    return value >= MIN_DATAGRAM && value <= MAX_DATAGRAM ? value : undefined;
-  },
-  expected: `an integer from ${MIN_DATAGRAM} to ${MAX_DATAGRAM} (bytes)`,
-};
-const nonEmptyText: TextSetting<string> = {
-  parse: (text) => (text.trim() !== '' ? text.trim() : undefined),
-  expected: 'a non-empty path',
-};
-const listenAddress: TextSetting<ListenAddress | 'off'> = {
-  parse: parseListenAddress,
-  expected: LISTEN_ADDRESS_EXPECTED,
-};
-const dogstatsdUrl: TextSetting<DogStatsDTarget> = {
-  parse: parseDogStatsDUrl,
-  expected: DOGSTATSD_URL_EXPECTED,
-};
-const udpPort: TextSetting<number> = {
-  parse: (text) => {
-    const value = /^\d{1,5}$/.test(text.trim()) ? Number(text) : NaN;
-    return value >= 1 && value <= 65535 ? value : undefined;
-  },
-  expected: 'a port number from 1 to 65535',
-};
-const hostName: TextSetting<string> = { parse: nonEmptyText.parse, expected: 'a host name or IP address' };
-
-/** A zod string that must read as the setting, so file values get the same check and wording. */
-function textSchema<T>(setting: TextSetting<T>) {
-  return z.string().superRefine((text, context) => {
-    if (setting.parse(text) === undefined) {
-      context.addIssue({
-        code: 'custom',
-        message: `expected ${setting.expected}, found ${JSON.stringify(text)}`,
-      });
-    }
-  });
-}
-
-/** dogwatch.yaml. Relative paths in it resolve against the file's own folder. */
-export const daemonFileSchema = z.strictObject({
-  dogstatsd_url: textSchema(dogstatsdUrl)
-    .optional()
-    .describe(`Where to send DogStatsD datagrams: ${DOGSTATSD_URL_EXPECTED}. Env: DD_DOGSTATSD_URL.`),
-  max_datagram_bytes: z
-    .number()
-    .int()
-    .min(MIN_DATAGRAM)
-    .max(MAX_DATAGRAM)
-    .optional()
-    .describe(
-      'Largest datagram to send (1432 for UDP, 8192 for UDS by default). Env: DOGWATCH_MAX_DATAGRAM_BYTES.',
-    ),
-  tags: z.array(z.string().min(1)).optional().describe('Tags added to everything sent. Env: DD_TAGS.'),
-  confd_path: z.string().min(1).optional().describe('The conf.d folder. Env: DOGWATCH_CONFD; flag --confd.'),
-  state_dir: z
-    .string()
-    .min(1)
-    .optional()
-    .describe('Where progress is kept. Env: DOGWATCH_STATE_DIR; flag --state-dir.'),
-  log_level: z.enum(LOG_LEVELS).optional().describe('Env: DOGWATCH_LOG_LEVEL.'),
-  log_format: z.enum(LOG_FORMATS).optional().describe('Env: DOGWATCH_LOG_FORMAT.'),
-  status_addr: textSchema(listenAddress)
-    .optional()
-    .describe(`Status listener: ${LISTEN_ADDRESS_EXPECTED}. Env: DOGWATCH_STATUS_ADDR; flag --status-addr.`),
-  ...secretBackendFileShape,
-  run_timeout: z
-    .number()
-    .positive()
-    .max(MAX_TIMER_SECONDS)
-    .optional()
-    .describe('Seconds a check run may take; default 120.'),
-  shutdown_deadline: z
-    .number()
-    .positive()
-    .max(MAX_TIMER_SECONDS)
-    .optional()
-    .describe('Seconds to finish runs on shutdown; default 20.'),
-});
-
-type DaemonFile = z.infer<typeof daemonFileSchema>;
+/** dogwatch.yaml, derived from DAEMON_SETTINGS. Relative paths in it resolve against the file's own folder. */
+export const daemonFileSchema: z.ZodType<DaemonFile> = z.strictObject(
+  Object.fromEntries(
+    DAEMON_SETTING_KEYS.map((key) => [
+      key,
+      DAEMON_SETTINGS[key].schema(z).optional().describe(fileOptionDescription(key)),
+    ]),
+  ),
+);
 
 function readFromDisk(path: string): string | undefined {
   try {
@@ -210,145 +93,93 @@ function nonEmpty(value: string | undefined): string | undefined {
  */
 export function loadDaemonSettings(options: LoadDaemonSettingsOptions): DaemonSettings {
   const flags = options.flags ?? {};
-  const env = options.env;
   const cwd = options.cwd ?? process.cwd();
-  const readFile = options.readFile ?? readFromDisk;
   const problems: ConfigProblem[] = [];
+  const settingsFile = readSettingsFile(flags, options, cwd, problems);
+  const sources = new SettingSources({
+    flags,
+    env: options.env,
+    file: settingsFile.file,
+    cwd,
+    fileDir: dirname(settingsFile.path),
+    defaults: { stderrIsTty: options.stderrIsTty ?? process.stderr.isTTY === true },
+    problems,
+  });
+  // The order of the calls is the order of the problems.
+  const target = sources.valueOf('dogstatsd_url');
+  const maxDatagramBytes = sources.valueOf('max_datagram_bytes') ?? DEFAULT_DATAGRAM_BYTES[target.transport];
+  const logs = sources.valueOf('logs_url');
+  const status = sources.valueOf('status_addr');
+  const secretBackend = secretBackendOf(sources);
+  const settings: DaemonSettings = {
+    configFile: settingsFile.found ? settingsFile.path : undefined,
+    dogstatsd: { ...target, maxDatagramBytes },
+    logs,
+    tags: withUnifiedServiceTags(sources.valueOf('tags'), options.env),
+    confdPath: sources.valueOf('confd_path'),
+    stateDir: sources.valueOf('state_dir'),
+    logLevel: sources.valueOf('log_level'),
+    logFormat: sources.valueOf('log_format'),
+    statusAddress: status === 'off' ? undefined : status,
+    secretBackend,
+    runTimeoutSeconds: sources.valueOf('run_timeout'),
+    shutdownDeadlineSeconds: sources.valueOf('shutdown_deadline'),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return settings;
+}
 
-  const explicitPath = nonEmpty(flags.config) ?? nonEmpty(env.DOGWATCH_CONFIG);
-  const configPath = resolve(cwd, explicitPath ?? DAEMON_DEFAULTS.configFile);
+/** The secret backend, or undefined when no command is set (its other settings are then not read). */
+function secretBackendOf(sources: SettingSources): SecretBackendSettings | undefined {
+  const command = sources.valueOf('secret_backend_command');
+  if (command === undefined) return undefined;
+  return {
+    command,
+    arguments: sources.valueOf('secret_backend_arguments'),
+    timeoutSeconds: sources.valueOf('secret_backend_timeout'),
+    allowGroupExec: sources.valueOf('secret_backend_command_allow_group_exec_perm'),
+  };
+}
+
+/** dogwatch.yaml as found: an explicit path (--config, DOGWATCH_CONFIG) must exist; the default may not. */
+function readSettingsFile(
+  flags: DaemonFlags,
+  options: LoadDaemonSettingsOptions,
+  cwd: string,
+  problems: ConfigProblem[],
+): { readonly path: string; readonly found: boolean; readonly file: DaemonFile } {
+  const flag = CONFIG_FILE_SETTING.flag.name;
+  const variable = CONFIG_FILE_SETTING.env;
+  const explicitPath = nonEmpty(flags[flag]) ?? nonEmpty(options.env[variable]);
+  const path = resolve(cwd, explicitPath ?? CONFIG_FILE_SETTING.default);
   let text: string | undefined;
   try {
-    text = readFile(configPath);
+    text = (options.readFile ?? readFromDisk)(path);
   } catch (error) {
     problems.push(
       new ConfigProblem({
-        file: configPath,
+        file: path,
         message: `cannot read the settings file (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`,
         hint: 'check its permissions',
       }),
     );
   }
   if (text === undefined && explicitPath !== undefined && problems.length === 0) {
+    const option = flagOption(CONFIG_FILE_SETTING.flag);
     problems.push(
       new ConfigProblem({
-        file: configPath,
-        keyPath: flags.config !== undefined ? '--config' : 'DOGWATCH_CONFIG',
+        file: path,
+        keyPath: flags[flag] !== undefined ? option : variable,
         message: 'expected a settings file here, found none',
-        hint: 'fix the path, or leave --config / DOGWATCH_CONFIG unset to run on defaults',
+        hint: `fix the path, or leave ${option} / ${variable} unset to run on defaults`,
       }),
     );
   }
-  const file = text !== undefined ? readSettingsFile(configPath, text, problems) : {};
-  const fileDir = dirname(configPath);
-
-  const fromEnv = <T>(name: string, setting: TextSetting<T>): T | undefined => {
-    const raw = nonEmpty(env[name]);
-    if (raw === undefined) return undefined;
-    const value = setting.parse(raw);
-    if (value === undefined) {
-      problems.push(
-        new ConfigProblem({
-          file: 'environment',
-          keyPath: name,
-          message: `expected ${setting.expected}, found ${JSON.stringify(raw)}`,
-          hint: `fix or unset ${name}`,
-        }),
-      );
-    }
-    return value;
-  };
-  const fromFlag = <T>(flag: keyof DaemonFlags, option: string, setting: TextSetting<T>): T | undefined => {
-    const raw = flags[flag];
-    if (raw === undefined) return undefined;
-    const value = setting.parse(raw);
-    if (value === undefined) {
-      problems.push(
-        new ConfigProblem({
-          file: 'command line',
-          keyPath: option,
-          message: `expected ${setting.expected}, found ${JSON.stringify(raw)}`,
-          hint: `fix the value of ${option}`,
-        }),
-      );
-    }
-    return value;
-  };
-  const fileText = <T>(value: string | undefined, setting: TextSetting<T>): T | undefined =>
-    value !== undefined ? setting.parse(value) : undefined;
-  const filePath = (value: string | undefined) => (value !== undefined ? resolve(fileDir, value) : undefined);
-  const cwdPath = (value: string | undefined) => (value !== undefined ? resolve(cwd, value) : undefined);
-
-  // DogStatsD: DD_DOGSTATSD_URL, then DD_AGENT_HOST / DD_DOGSTATSD_PORT, then the file.
-  const envUrl = fromEnv('DD_DOGSTATSD_URL', dogstatsdUrl);
-  const agentHost = fromEnv('DD_AGENT_HOST', hostName);
-  const agentPort = fromEnv('DD_DOGSTATSD_PORT', udpPort);
-  const target: DogStatsDTarget =
-    envUrl ??
-    (agentHost !== undefined || agentPort !== undefined
-      ? {
-          transport: 'udp',
-          host: agentHost ?? DEFAULT_DOGSTATSD_HOST,
-          port: agentPort ?? DEFAULT_DOGSTATSD_PORT,
-        }
-      : (fileText(file.dogstatsd_url, dogstatsdUrl) ?? {
-          transport: 'udp',
-          host: DEFAULT_DOGSTATSD_HOST,
-          port: DEFAULT_DOGSTATSD_PORT,
-        }));
-  const maxDatagramBytes =
-    fromEnv('DOGWATCH_MAX_DATAGRAM_BYTES', datagramBytes) ??
-    file.max_datagram_bytes ??
-    (target.transport === 'uds' ? DAEMON_DEFAULTS.maxDatagramBytesUds : DAEMON_DEFAULTS.maxDatagramBytesUdp);
-
-  const status =
-    fromFlag('statusAddr', '--status-addr', listenAddress) ??
-    fromEnv('DOGWATCH_STATUS_ADDR', listenAddress) ??
-    fileText(file.status_addr, listenAddress) ??
-    parseListenAddress(DAEMON_DEFAULTS.statusAddr);
-
-  const secretBackend = readSecretBackendSettings({ env, file, cwd, fileDir, problems });
-
-  const settings: DaemonSettings = {
-    configFile: text !== undefined ? configPath : undefined,
-    dogstatsd: { ...target, maxDatagramBytes },
-    tags: globalTags(env, file),
-    confdPath:
-      cwdPath(fromFlag('confd', '--confd', nonEmptyText) ?? fromEnv('DOGWATCH_CONFD', nonEmptyText)) ??
-      filePath(file.confd_path) ??
-      resolve(cwd, DAEMON_DEFAULTS.confdPath),
-    stateDir:
-      cwdPath(
-        fromFlag('stateDir', '--state-dir', nonEmptyText) ?? fromEnv('DOGWATCH_STATE_DIR', nonEmptyText),
-      ) ??
-      filePath(file.state_dir) ??
-      resolve(cwd, DAEMON_DEFAULTS.stateDir),
-    logLevel:
-      fromFlag('logLevel', '--log-level', oneOf(LOG_LEVELS)) ??
-      fromEnv('DOGWATCH_LOG_LEVEL', oneOf(LOG_LEVELS)) ??
-      file.log_level ??
-      DAEMON_DEFAULTS.logLevel,
-    logFormat:
-      fromFlag('logFormat', '--log-format', oneOf(LOG_FORMATS)) ??
-      fromEnv('DOGWATCH_LOG_FORMAT', oneOf(LOG_FORMATS)) ??
-      file.log_format ??
-      ((options.stderrIsTty ?? process.stderr.isTTY === true) ? 'text' : 'json'),
-    statusAddress: status === 'off' ? undefined : status,
-    secretBackend,
-    runTimeoutSeconds:
-      fromEnv('DOGWATCH_RUN_TIMEOUT', positiveSeconds) ??
-      file.run_timeout ??
-      DAEMON_DEFAULTS.runTimeoutSeconds,
-    shutdownDeadlineSeconds:
-      fromEnv('DOGWATCH_SHUTDOWN_DEADLINE', positiveSeconds) ??
-      file.shutdown_deadline ??
-      DAEMON_DEFAULTS.shutdownDeadlineSeconds,
-  };
-  if (problems.length > 0) throw new ConfigError(problems);
-  return settings;
+  const file = text !== undefined ? validateSettingsFile(path, text, problems) : {};
+  return { path, found: text !== undefined, file };
 }
 
-function readSettingsFile(path: string, text: string, problems: ConfigProblem[]): DaemonFile {
+function validateSettingsFile(path: string, text: string, problems: ConfigProblem[]): DaemonFile {
   const parsed = parseYamlSource(path, text);
   if (!parsed.ok) {
     problems.push(...parsed.problems);
@@ -372,16 +203,11 @@ function readSettingsFile(path: string, text: string, problems: ConfigProblem[])
   return {};
 }
 
-/** `tags` or DD_TAGS (space or comma separated; env wins), then env:, service:, version: from DD_*. */
-function globalTags(env: Environment, file: DaemonFile): string[] {
-  const ddTags = env.DD_TAGS;
-  const base =
-    ddTags !== undefined
-      ? ddTags.split(/[\s,]+/).filter((tag) => tag !== '')
-      : [...(file.tags ?? [])].map((tag) => tag.trim()).filter((tag) => tag !== '');
+/** Datadog's unified service tagging: env:, service:, version: from DD_ENV, DD_SERVICE, DD_VERSION. */
+function withUnifiedServiceTags(tags: readonly string[], env: Environment): string[] {
   const unified = (['env', 'service', 'version'] as const)
     .map((key) => [key, nonEmpty(env[`DD_${key.toUpperCase()}`])?.trim()] as const)
     .filter((entry): entry is readonly ['env' | 'service' | 'version', string] => entry[1] !== undefined)
     .map(([key, value]) => `${key}:${value}`);
-  return [...new Set([...base, ...unified])];
+  return [...new Set([...tags, ...unified])];
 }

@@ -19,6 +19,7 @@ export function renderConfExample(definition: CheckDefinition): string {
     '##',
     `## Copy this file to conf.d/${definition.name}.d/conf.yaml and edit it. Values may use \${ENV_VAR},`,
     '## ${ENV_VAR:-default} and ENC[handle] (resolved by secret_backend_command).',
+    ...(definition.exampleNotes ?? []).flatMap((note) => ['##', ...wrapComment(note, '## ')]),
     '',
     '## All options defined here are available to all instances.',
     '#',
@@ -119,4 +120,18 @@ export function parseExampleOptionNames(text: string): ExampleOptionNames {
     if (param?.[1] !== undefined && section) section.push(param[1]);
   }
   return { initConfig, instances };
+}
+
+/** A paragraph as comment lines of at most WRAP characters. */
+function wrapComment(text: string, lead: string): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line !== '' && lead.length + line.length + 1 + word.length > WRAP) {
+      lines.push(lead + line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  if (line !== '') lines.push(lead + line);
+  return lines;
 }

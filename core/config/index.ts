@@ -2,7 +2,6 @@
 export { ConfigError, ConfigProblem, formatKeyPath, type KeyPath } from './config-problem.js';
 export { loadConfd, type ConfdLoadResult, type LoadConfdOptions } from './confd-loader.js';
 export {
-  DAEMON_DEFAULTS,
   daemonFileSchema,
   loadDaemonSettings,
   type DaemonFlags,
@@ -10,9 +9,21 @@ export {
   type DogStatsDSettings,
   type LoadDaemonSettingsOptions,
 } from './daemon-settings.js';
+export {
+  CONFIG_FILE_SETTING,
+  DAEMON_SETTINGS,
+  DEFAULT_DATAGRAM_BYTES,
+  type DaemonFile,
+  type DaemonSettingKey,
+} from './daemon-settings-table.js';
+export {
+  daemonFlagOptions,
+  daemonSettingsMarkdownTable,
+  type DaemonFlagOption,
+} from './daemon-settings-docs.js';
 export { type SecretBackendSettings } from './secret-backend-settings.js';
 export { parseDogStatsDUrl, type DogStatsDTarget } from './dogstatsd-address.js';
-export { closestMatch, levenshtein } from './did-you-mean.js';
+export { closestMatch, levenshtein } from '../messages/did-you-mean.js';
 export { substituteEnv, type Environment } from './env-substitution.js';
 export { parseExampleOptionNames, renderConfExample, type ExampleOptionNames } from './example-writer.js';
 export { canonicalJson, configHash, instanceId } from './instance-id.js';

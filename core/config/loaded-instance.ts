@@ -24,3 +24,10 @@ export interface LoadedInstance {
   readonly ignoredKeys?: readonly string[];
   readonly definition: CheckDefinition;
 }
+
+/** How an instance is scheduled, for messages: `every 60s`, or `cron "<expression>"`. */
+export function describeSchedule(instance: LoadedInstance): string {
+  return instance.reserved.schedule
+    ? `cron "${instance.reserved.schedule}"`
+    : `every ${instance.reserved.min_collection_interval}s`;
+}

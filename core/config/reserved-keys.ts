@@ -1,6 +1,7 @@
 import { validateDetailed } from 'node-cron';
 import { z } from 'zod';
 import type { CheckDefinition } from '../check/check.js';
+import { MAX_TIMER_SECONDS } from './timer-limit.js';
 
 /** The Agent's reserved instance keys, as every LoadedInstance carries them after validation. */
 export interface ReservedInstanceOptions {
@@ -55,9 +56,6 @@ const cronExpression = z.string().superRefine((expression, context) => {
     message: `expected a cron expression (5 fields, or 6 with seconds, e.g. "*/5 * * * *"), found ${JSON.stringify(expression)} (${reason})`,
   });
 });
-
-/** Longest delay a Node timer can hold, in whole seconds (2^31-1 ms ≈ 24.8 days). */
-export const MAX_TIMER_SECONDS = 2_147_483;
 
 /** The reserved keys' schema for one check: the interval default is the check's own. */
 export function reservedInstanceShape(definition: Pick<CheckDefinition, 'defaultMinCollectionInterval'>) {

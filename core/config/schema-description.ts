@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import type { KeyPath } from './config-problem.js';
+import { describeFound } from '../messages/describe-found.js';
+
+export { describeFound };
 
 export type JsonSchema = z.core.JSONSchema.JSONSchema;
 
@@ -151,18 +154,4 @@ export function describeTypeShort(root: JsonSchema, schema: JsonSchema): string 
     .split(' or ')
     .map((part) => part.replace(/^(a|an) /, ''))
     .join(' or ');
-}
-
-/** How a found value reads in a message; strings are quoted and cut at 60 characters. */
-export function describeFound(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (value === null) return 'an empty value (null)';
-  if (typeof value === 'string') {
-    const cut = value.length > 60 ? `${value.slice(0, 57)}...` : value;
-    return JSON.stringify(cut);
-  }
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (Array.isArray(value)) return value.length === 0 ? 'an empty list' : `a list of ${value.length}`;
-  if (typeof value === 'object') return 'a mapping';
-  return typeof value;
 }

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { redactString } from '../log/logger.js';
 import { ConfigProblem, formatKeyPath, type KeyPath } from './config-problem.js';
-import { closestMatch } from './did-you-mean.js';
+import { closestMatch } from '../messages/did-you-mean.js';
 import {
   describeFound,
   describeType,
@@ -89,115 +89,126 @@ function issueToProblems(issue: z.core.$ZodIssue, prefix: KeyPath, context: Issu
   const schema = schemaAt(context.jsonSchema, path);
   const expected =
     schema && Object.keys(schema).length > 0 ? describeType(context.jsonSchema, schema) : undefined;
-
-  const isMissing =
-    (issue.code === 'invalid_type' || issue.code === 'invalid_union' || issue.code === 'invalid_value') &&
-    path.length > 0 &&
-    valueAt(context.value, path) === undefined;
-  if (isMissing) {
-    const description = schema?.description !== undefined ? `: ${schema.description}` : '';
-    return [
-      problemAt(
-        context,
-        path,
-        `missing required option: expected ${expected ?? 'a value'}, found nothing`,
-        `add ${optionName(path)}${description}`,
-      ),
-    ];
-  }
+  if (isMissing(issue, path, context)) return [missingProblem(context, path, schema, expected)];
 
   switch (issue.code) {
-    case 'unrecognized_keys': {
-      const candidates = optionNamesAt(context.jsonSchema, path);
-      return issue.keys.map((key) => {
-        const suggestion = closestMatch(key, candidates);
-        const listed =
-          candidates.length > MAX_LISTED_OPTIONS
-            ? `${candidates.slice(0, MAX_LISTED_OPTIONS).join(', ')}, …`
-            : candidates.join(', ');
-        const didYouMean = suggestion !== undefined ? ` (did you mean ${suggestion}?)` : '';
-        return problemAt(
-          context,
-          [...path, key],
-          `unknown option '${key}'${didYouMean}: expected one of the ${context.optionsName} (${listed}), found '${key}'`,
-          suggestion !== undefined
-            ? `rename it to \`${suggestion}\``
-            : 'remove it (see conf.yaml.example for the options)',
-        );
-      });
-    }
-    case 'invalid_union': {
-      // Follow the branch whose outer type matched (its issues sit deeper than the union itself),
-      // so `regions: [1]` reports `regions[0]` rather than "not a list or 'all'".
-      const deeper = issue.errors
-        .filter((branch) => branch.length > 0 && branch.every((inner) => inner.path.length > 0))
-        .sort((a, b) => a.length - b.length)[0];
-      if (deeper) return deeper.flatMap((inner) => issueToProblems(inner, path, context));
-      return [
-        problemAt(
-          context,
-          path,
-          `expected ${expected ?? 'a different value'}, found ${found(context, path)}`,
-          optionHint(context, path, expected ?? 'a valid value'),
-        ),
-      ];
-    }
-    case 'invalid_type': {
-      const wanted = expected ?? `a ${issue.expected}`;
-      return [
-        problemAt(
-          context,
-          path,
-          `expected ${wanted}, found ${found(context, path)}`,
-          optionHint(context, path, wanted),
-        ),
-      ];
-    }
-    case 'invalid_value': {
-      const value = valueAt(context.value, path);
-      const options = issue.values.map((v) => (typeof v === 'string' ? v : String(v)));
-      const suggestion = typeof value === 'string' ? closestMatch(value, options) : undefined;
-      const wanted = expected ?? `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
-      const didYouMean = suggestion !== undefined ? ` (did you mean ${JSON.stringify(suggestion)}?)` : '';
-      return [
-        problemAt(
-          context,
-          path,
-          `expected ${wanted}, found ${found(context, path)}${didYouMean}`,
-          suggestion !== undefined
-            ? `write ${JSON.stringify(suggestion)}`
-            : optionHint(context, path, wanted),
-        ),
-      ];
-    }
+    case 'unrecognized_keys':
+      return unknownKeyProblems(issue, path, context);
+    case 'invalid_union':
+      return unionProblems(issue, path, context, expected);
+    case 'invalid_type':
+      return [mismatch(context, path, expected ?? `a ${issue.expected}`)];
+    case 'invalid_value':
+      return [invalidValueProblem(issue, path, context, expected)];
     case 'too_small':
-    case 'too_big': {
-      const wanted = expected ?? boundText(issue);
-      return [
-        problemAt(
-          context,
-          path,
-          `expected ${wanted}, found ${found(context, path)}`,
-          optionHint(context, path, wanted),
-        ),
-      ];
-    }
+    case 'too_big':
+      return [mismatch(context, path, expected ?? boundText(issue))];
     case 'custom':
       return [customProblem(issue, path, context)];
     case 'invalid_format':
       return [formatProblem(issue, path, context)];
     default: {
       const wanted = expected ?? 'a valid value';
-      return [
-        problemAt(
-          context,
-          path,
-          `expected ${wanted} (${issue.message}), found ${found(context, path)}`,
-          optionHint(context, path, wanted),
-        ),
-      ];
+      return [mismatch(context, path, wanted, `${wanted} (${issue.message})`)];
     }
   }
+}
+
+/**
+ * The common problem: `expected <wanted>, found <what is there>`, fixed by setting the option to
+ * `wanted`. `stated` replaces `wanted` in the message only (e.g. to add zod's own words).
+ */
+function mismatch(context: IssueContext, path: KeyPath, wanted: string, stated = wanted): ConfigProblem {
+  return problemAt(
+    context,
+    path,
+    `expected ${stated}, found ${found(context, path)}`,
+    optionHint(context, path, wanted),
+  );
+}
+
+/** zod reports an absent required key as a wrong type or value; say that it is missing instead. */
+function isMissing(issue: z.core.$ZodIssue, path: KeyPath, context: IssueContext): boolean {
+  return (
+    (issue.code === 'invalid_type' || issue.code === 'invalid_union' || issue.code === 'invalid_value') &&
+    path.length > 0 &&
+    valueAt(context.value, path) === undefined
+  );
+}
+
+function missingProblem(
+  context: IssueContext,
+  path: KeyPath,
+  schema: JsonSchema | undefined,
+  expected: string | undefined,
+): ConfigProblem {
+  const description = schema?.description !== undefined ? `: ${schema.description}` : '';
+  return problemAt(
+    context,
+    path,
+    `missing required option: expected ${expected ?? 'a value'}, found nothing`,
+    `add ${optionName(path)}${description}`,
+  );
+}
+
+/** One problem per unknown key, with a did-you-mean from the options valid at that place. */
+function unknownKeyProblems(
+  issue: z.core.$ZodIssueUnrecognizedKeys,
+  path: KeyPath,
+  context: IssueContext,
+): ConfigProblem[] {
+  const candidates = optionNamesAt(context.jsonSchema, path);
+  const listed =
+    candidates.length > MAX_LISTED_OPTIONS
+      ? `${candidates.slice(0, MAX_LISTED_OPTIONS).join(', ')}, …`
+      : candidates.join(', ');
+  return issue.keys.map((key) => {
+    const suggestion = closestMatch(key, candidates);
+    const didYouMean = suggestion !== undefined ? ` (did you mean ${suggestion}?)` : '';
+    return problemAt(
+      context,
+      [...path, key],
+      `unknown option '${key}'${didYouMean}: expected one of the ${context.optionsName} (${listed}), found '${key}'`,
+      suggestion !== undefined
+        ? `rename it to \`${suggestion}\``
+        : 'remove it (see conf.yaml.example for the options)',
+    );
+  });
+}
+
+function unionProblems(
+  issue: z.core.$ZodIssueInvalidUnion,
+  path: KeyPath,
+  context: IssueContext,
+  expected: string | undefined,
+): ConfigProblem[] {
+  // Follow the branch whose outer type matched (its issues sit deeper than the union itself),
+  // so `regions: [1]` reports `regions[0]` rather than "not a list or 'all'".
+  const deeper = issue.errors
+    .filter((branch) => branch.length > 0 && branch.every((inner) => inner.path.length > 0))
+    .sort((a, b) => a.length - b.length)[0];
+  if (deeper) return deeper.flatMap((inner) => issueToProblems(inner, path, context));
+  return [mismatch(context, path, expected ?? 'a valid value', expected ?? 'a different value')];
+}
+
+/** A value outside an enum: name the closest allowed value when there is one. */
+function invalidValueProblem(
+  issue: z.core.$ZodIssueInvalidValue,
+  path: KeyPath,
+  context: IssueContext,
+  expected: string | undefined,
+): ConfigProblem {
+  const value = valueAt(context.value, path);
+  const options = issue.values.map((v) => (typeof v === 'string' ? v : String(v)));
+  const suggestion = typeof value === 'string' ? closestMatch(value, options) : undefined;
+  const wanted = expected ?? `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+  if (suggestion === undefined) return mismatch(context, path, wanted);
+  return problemAt(
+    context,
+    path,
+    `expected ${wanted}, found ${found(context, path)} (did you mean ${JSON.stringify(suggestion)}?)`,
+    `write ${JSON.stringify(suggestion)}`,
+  );
 }
 
 /** Custom refinements phrase their own expectation and may bring their own fix (`params.hint`). */
@@ -224,12 +235,7 @@ function formatProblem(issue: z.core.$ZodIssueInvalidStringFormat, path: KeyPath
       : issue.format === 'url'
         ? 'a URL such as http://127.0.0.1:4566'
         : `a valid ${issue.format}`;
-  return problemAt(
-    context,
-    path,
-    `expected ${wanted}, found ${found(context, path)}`,
-    optionHint(context, path, wanted),
-  );
+  return mismatch(context, path, wanted);
 }
 
 function boundText(issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig): string {

@@ -9,6 +9,7 @@ import { secretResolverFor } from '../config/secret-resolver.js';
 import { checkDefinitions, createRootContainer } from '../container.js';
 import type { Logger } from '../log/logger.js';
 import type { Sink } from '../sink/sink.js';
+import type { LogSink } from '../logs-sink/log-sink.js';
 import { StatusRegistry, type InstanceStatus } from '../status/status-registry.js';
 import { SelfTelemetryToken } from '../tokens.js';
 import { InstanceRunner, type RunOutcome } from './instance-runner.js';
@@ -23,6 +24,8 @@ export interface CheckOnceOptions {
   /** 0-based index among the check's instances; all instances when undefined. */
   readonly instanceIndex?: number;
   readonly sink: Sink;
+  /** Where the log records of instances that collect logs go (printed by `dogwatch check`). */
+  readonly logSink?: LogSink;
   /** false = `dogwatch check` without --emit: nothing persisted. */
   readonly persist: boolean;
   readonly modules?: readonly ContainerModule[];
@@ -85,6 +88,7 @@ export async function runCheckOnce(options: CheckOnceOptions): Promise<CheckOnce
         instance,
         root: container,
         sink: options.sink,
+        logSink: options.logSink,
         status,
         logger: options.logger,
         globalTags: options.settings.tags,
@@ -101,7 +105,7 @@ export async function runCheckOnce(options: CheckOnceOptions): Promise<CheckOnce
     }
     return { problems, runs };
   } finally {
-    await options.sink.flush();
+    await Promise.all([options.sink.flush(), options.logSink?.flush()]);
     await container.unbindAllAsync();
   }
 }

@@ -10,6 +10,7 @@ import { secretResolverFor } from '../config/secret-resolver.js';
 import { checkDefinitions, createRootContainer } from '../container.js';
 import type { Logger } from '../log/logger.js';
 import type { Sink } from '../sink/sink.js';
+import type { LogSink } from '../logs-sink/log-sink.js';
 import { StatusRegistry } from '../status/status-registry.js';
 import { StatusServer } from '../status/status-server.js';
 import { SelfTelemetryToken } from '../tokens.js';
@@ -24,6 +25,8 @@ export interface DaemonOptions {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly sink: Sink;
+  /** The Agent's TCP logs listener; it connects only once an instance collects logs. */
+  readonly logSink?: LogSink;
   readonly modules?: readonly ContainerModule[];
   readonly cloudWatch?: CloudWatchModuleOptions;
   /** Largest random delay before an instance's first run. */
@@ -66,7 +69,11 @@ export class Daemon {
     this.telemetry = new SelfTelemetry(options.sink, options.settings.tags);
     this.container.bind(SelfTelemetryToken).toConstantValue(this.telemetry);
     this.statusServer = new StatusServer(() =>
-      this.status.snapshot({ version: VERSION, sink: { ...options.sink.stats() } }),
+      this.status.snapshot({
+        version: VERSION,
+        sink: { ...options.sink.stats() },
+        ...(options.logSink ? { logsSink: { ...options.logSink.stats() } } : {}),
+      }),
     );
   }
 
@@ -154,13 +161,14 @@ export class Daemon {
   }
 
   private startInstance(instance: LoadedInstance): void {
-    const { settings, logger, sink } = this.options;
+    const { settings, logger, sink, logSink } = this.options;
     let runner: InstanceRunner;
     try {
       runner = new InstanceRunner({
         instance,
         root: this.container,
         sink,
+        logSink,
         status: this.status,
         logger,
         globalTags: settings.tags,
@@ -206,7 +214,7 @@ export class Daemon {
         );
       await Promise.all([...this.active.values()].map(({ runner }) => runner.dispose()));
       this.active.clear();
-      await sink.close();
+      await Promise.all([sink.close(), this.options.logSink?.close()]);
       await this.statusServer.close();
       await this.container.unbindAllAsync();
       logger.info('dogwatch stopped');

@@ -6,31 +6,31 @@ import {
   InstanceConfigToken,
   InstanceInfoToken,
   type InstanceInfo,
+  type SourceProgress,
 } from '../check/check.js';
 import { redactString, type Logger } from '../log/logger.js';
 import { ServiceCheckStatus } from '../sink/samples.js';
 import type { Sink } from '../sink/sink.js';
+import type { LogSink } from '../logs-sink/log-sink.js';
 import type { InstanceStatus, StatusRegistry } from '../status/status-registry.js';
 import { LoggerToken } from '../tokens.js';
 import { InstanceSubmitter } from './instance-submitter.js';
 import type { LoadedInstance } from '../config/loaded-instance.js';
 import { AGENT_KEYS_IGNORED } from '../config/reserved-keys.js';
-import { describeSchedule } from './instance-schedule.js';
+import { describeSchedule } from '../config/loaded-instance.js';
+import type { RunOutcome } from './run-outcome.js';
 import type { SelfTelemetry } from './self-telemetry.js';
 
 const CheckToken = Symbol.for('dogwatch.Check');
 
-export interface RunOutcome {
-  readonly ok: boolean;
-  readonly timedOut: boolean;
-  readonly durationMs: number;
-  readonly error?: string;
-}
+export type { RunOutcome } from './run-outcome.js';
 
 export interface InstanceRunnerOptions {
   readonly instance: LoadedInstance;
   readonly root: Container;
   readonly sink: Sink;
+  /** Where log records go (the Agent's TCP logs listener); none: a source's log records fail. */
+  readonly logSink?: LogSink;
   readonly status: StatusRegistry;
   readonly logger: Logger;
   readonly globalTags: readonly string[];
@@ -79,12 +79,17 @@ export class InstanceRunner {
     const { reserved } = instance;
     const tags = [...reserved.tags, ...options.globalTags];
     if (reserved.service) tags.push(`service:${reserved.service}`);
-    this.submitter = new InstanceSubmitter(options.sink, {
-      namespace: reserved.namespace,
-      tags,
-      emptyHostname: reserved.empty_default_hostname,
-      logger: this.logger,
-    });
+    this.submitter = new InstanceSubmitter(
+      options.sink,
+      {
+        namespace: reserved.namespace,
+        tags,
+        emptyHostname: reserved.empty_default_hostname,
+        ...(reserved.service ? { service: reserved.service } : {}),
+        logger: this.logger,
+      },
+      options.logSink,
+    );
     this.statusEntry = options.status.register({
       checkName: instance.checkName,
       instanceId: instance.instanceId,
@@ -101,6 +106,12 @@ export class InstanceRunner {
     return this.inFlight !== undefined;
   }
 
+  /** Where the check's sources beside the metrics report to this instance's status (not in dry runs). */
+  private readonly progress: SourceProgress = {
+    report: (source, figures) =>
+      this.options.status.reportSource(this.options.instance.instanceId, source, figures),
+  };
+
   /** Records a tick that found the previous run still going. */
   recordSkip(): void {
     this.statusEntry.skippedRuns++;
@@ -115,7 +126,7 @@ export class InstanceRunner {
    * One run. `dryRun` (dogwatch check) sends to `sink` instead of the daemon's sink and tells the check
    * not to persist progress. Resolves when the run ends or times out; never rejects.
    */
-  async run(runOptions: { dryRun?: boolean; sink?: Sink } = {}): Promise<RunOutcome> {
+  async run(runOptions: { dryRun?: boolean; sink?: Sink; logSink?: LogSink } = {}): Promise<RunOutcome> {
     if (this.inFlight) {
       this.recordSkip();
       return { ok: false, timedOut: false, durationMs: 0, error: 'skipped: previous run in progress' };
@@ -129,13 +140,16 @@ export class InstanceRunner {
     // Every in-flight AWS call of the run listens on this signal: up to 4 batches per region at once,
     // more than Node's default of 10 with a few regions. The signal lives for one run only.
     setMaxListeners(1000, abort.signal);
-    this.submitter.beginRun(sink);
+    const logSink = runOptions.logSink ?? this.options.logSink;
+    this.submitter.beginRun(sink, logSink);
     status.running = true;
 
+    const dryRun = runOptions.dryRun ?? false;
     const runPromise = this.check.run({
       submit: this.submitter,
       signal: abort.signal,
-      dryRun: runOptions.dryRun ?? false,
+      dryRun,
+      ...(dryRun ? {} : { progress: this.progress }),
     });
     const settled = runPromise.then(
       () => ({ ok: true as const }),
@@ -179,7 +193,7 @@ export class InstanceRunner {
     this.record(outcome, runOptions.dryRun ?? false);
     if (!runOptions.dryRun) this.options.telemetry?.run(instance, outcome, this.submitter.counts);
     try {
-      await sink.flush();
+      await Promise.all([sink.flush(), logSink?.flush()]);
     } catch (error) {
       this.logger.error(`sink flush failed: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -206,7 +220,8 @@ export class InstanceRunner {
     status.warnings = [...this.submitter.warnings];
     const figures =
       `${Math.round(outcome.durationMs)} ms: ${counts.metricSamples} metric samples, ` +
-      `${counts.events} events, ${counts.serviceChecks} service checks`;
+      `${counts.events} events, ${counts.serviceChecks} service checks` +
+      (counts.logs > 0 ? `, ${counts.logs} log lines` : '');
     if (outcome.ok) {
       status.lastSuccess = now;
       this.logger.log(dryRun ? 'debug' : 'info', `Done running check in ${figures}`);

@@ -1,12 +1,5 @@
 import cron, { type ScheduledTask } from 'node-cron';
-import type { LoadedInstance } from '../config/loaded-instance.js';
 import type { InstanceRunner } from './instance-runner.js';
-
-export function describeSchedule(instance: LoadedInstance): string {
-  return instance.reserved.schedule
-    ? `cron "${instance.reserved.schedule}"`
-    : `every ${instance.reserved.min_collection_interval}s`;
-}
 
 export interface ScheduleOptions {
   /** Upper bound of the random delay before the first run, so instances don't all start at once. */

@@ -7,6 +7,8 @@ import type {
 } from '../check/check.js';
 import { fitTags, normalizeMetricName, TagNormalizer } from '../check/normalize.js';
 import type { Logger } from '../log/logger.js';
+import type { LogRecord } from '../logs-sink/log-record.js';
+import type { LogSink } from '../logs-sink/log-sink.js';
 import { Delivery } from '../sink/delivery.js';
 import type { MetricType, NormalizedTags, ServiceCheckStatus } from '../sink/samples.js';
 import type { Sink } from '../sink/sink.js';
@@ -18,6 +20,8 @@ export interface SubmitterOptions {
   readonly tags: readonly string[];
   /** Metric samples get `host:` so the Agent attaches no host (AWS resources are not the sidecar). */
   readonly emptyHostname: boolean;
+  /** The instance's `service`: the service of its log records, over the one the source names. */
+  readonly service?: string;
   readonly logger: Logger;
 }
 
@@ -29,6 +33,12 @@ export interface SubmissionCounts {
   rejected: number;
   /** Metric samples sent with some tags trimmed so that the line fits a datagram. */
   trimmed: number;
+  /** Log records handed to the logs sink. */
+  logs: number;
+}
+
+function emptyCounts(): SubmissionCounts {
+  return { metricSamples: 0, events: 0, serviceChecks: 0, rejected: 0, trimmed: 0, logs: 0 };
 }
 
 /**
@@ -59,22 +69,26 @@ export class InstanceSubmitter implements CheckSubmitter {
     series: 0,
   };
   private trimLogged = false;
-  counts: SubmissionCounts = { metricSamples: 0, events: 0, serviceChecks: 0, rejected: 0, trimmed: 0 };
+  counts: SubmissionCounts = emptyCounts();
   private runWarnings: string[] = [];
+
+  private logSink: LogSink | undefined;
 
   constructor(
     private sink: Sink,
     private readonly options: SubmitterOptions,
+    logSink?: LogSink,
   ) {
     this.metricTags = new TagNormalizer(options.tags, { noHost: options.emptyHostname });
     this.otherTags = new TagNormalizer(options.tags);
-    this.beginRun(sink);
+    this.beginRun(sink, logSink);
   }
 
-  /** Starts a new run: counters and warnings reset; `sink` may differ (e.g. `dogwatch check`). */
-  beginRun(sink: Sink): void {
+  /** Starts a new run: counters and warnings reset; the sinks may differ (e.g. `dogwatch check`). */
+  beginRun(sink: Sink, logSink?: LogSink): void {
     this.sink = sink;
-    this.counts = { metricSamples: 0, events: 0, serviceChecks: 0, rejected: 0, trimmed: 0 };
+    this.logSink = logSink;
+    this.counts = emptyCounts();
     this.runWarnings = [];
     this.trimmedThisRun = { lists: new WeakSet(), series: 0 };
     this.tagBudget =
@@ -127,13 +141,39 @@ export class InstanceSubmitter implements CheckSubmitter {
 
   openDelivery(): DeliveryGroup {
     const delivery = new Delivery();
+    // What the source submitted: its progress counts are a prefix only if the sinks took all of it.
+    let samples = 0;
     return {
-      gauge: (metric, value, options) => this.metric('gauge', metric, value, options, delivery),
-      count: (metric, value, options) => this.metric('count', metric, value, options, delivery),
-      event: (title, text, options = {}) => this.emitEvent(title, text, options, delivery),
+      gauge: (metric, value, options) => {
+        samples++;
+        this.metric('gauge', metric, value, options, delivery);
+      },
+      count: (metric, value, options) => {
+        samples++;
+        this.metric('count', metric, value, options, delivery);
+      },
+      event: (title, text, options = {}) => {
+        samples++;
+        this.emitEvent(title, text, options, delivery);
+      },
       settle: () => delivery.settle(),
-      onSettled: (callback) => delivery.onSettled(callback),
+      onSettled: (callback, progress) => delivery.onSettled(callback, progress ? samples : undefined),
     };
+  }
+
+  logRoom(records?: number): Promise<void> {
+    return this.logSink?.room?.(records) ?? Promise.resolve();
+  }
+
+  log(record: LogRecord, delivery?: Delivery): void {
+    if (!this.logSink) {
+      delivery?.expect();
+      delivery?.failed(1, 'no logs sink is configured for this run');
+      return;
+    }
+    this.counts.logs++;
+    const service = this.options.service ?? record.service;
+    this.logSink.submit({ ...record, service, tags: this.otherTags.merge(record.tags).tags }, delivery);
   }
 
   private emitEvent(

@@ -1,6 +1,6 @@
 import { normalizeTags } from '../check/normalize.js';
 import type { Sink, SinkStats } from '../sink/sink.js';
-import type { RunOutcome } from './instance-runner.js';
+import type { RunOutcome } from './run-outcome.js';
 import type { SubmissionCounts } from './instance-submitter.js';
 
 /** Both InstanceIdentity and the check-side InstanceInfo carry these. */

@@ -1,4 +1,5 @@
 import type { Delivery } from './delivery.js';
+import { settleTogether } from './settlement.js';
 
 /** A sealed datagram and whose lines it carries. */
 export interface PackedDatagram {
@@ -16,14 +17,16 @@ export interface PackedDatagram {
   readonly sealedAt: number;
 }
 
-/** Reports a datagram's fate to the deliveries of its lines. */
+/** Reports a datagram's fate to the deliveries of its lines, as one settlement (see settlement.ts). */
 export function settleDatagram(datagram: PackedDatagram, failure?: string): void {
-  for (let i = 0; i < datagram.deliveries.length; i++) {
-    const delivery = datagram.deliveries[i]!;
-    const count = datagram.counts[i]!;
-    if (failure === undefined) delivery.delivered(count);
-    else delivery.failed(count, failure);
-  }
+  settleTogether(() => {
+    for (let i = 0; i < datagram.deliveries.length; i++) {
+      const delivery = datagram.deliveries[i]!;
+      const count = datagram.counts[i]!;
+      if (failure === undefined) delivery.delivered(count);
+      else delivery.failed(count, failure);
+    }
+  });
 }
 
 /**

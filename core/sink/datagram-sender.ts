@@ -1,6 +1,7 @@
 import type { Logger } from '../log/logger.js';
 import { type PackedDatagram, DatagramQueue, settleDatagram } from './datagram-packer.js';
 import { classifySendError, type DatagramTransport, errorCodeName } from './datagram-transport.js';
+import { settleTogether } from './settlement.js';
 import type { SinkHealth, SinkStats } from './sink.js';
 
 export interface SenderTuning {
@@ -105,7 +106,7 @@ export class DatagramSender {
     this.closed = true;
     this.stopSleeping();
     while (this.queue.size > 0) this.giveUp(this.queue.shift()!, 'the DogStatsD sink was closed');
-    for (const sent of this.unconfirmed.splice(0)) this.confirm(sent.datagram);
+    this.confirmDue(true);
     this.settleWaiters();
     await this.transport.close();
   }
@@ -130,6 +131,7 @@ export class DatagramSender {
       this.settleWaiters();
       if (this.queue.size === 0) {
         await this.sleep(Math.max(1, this.transport.confirmation.afterMs));
+        await this.readPendingRefusals();
         this.confirmDue();
         continue;
       }
@@ -151,6 +153,7 @@ export class DatagramSender {
         continue;
       }
       await this.sendSlice();
+      await this.readPendingRefusals();
       this.confirmDue();
       const pause = this.tuning.slicePauseMs;
       await (pause > 0 ? this.sleep(pause) : new Promise<void>((resolve) => setImmediate(resolve)));
@@ -162,7 +165,7 @@ export class DatagramSender {
     const sent = await this.sendOne();
     if (sent !== 'sent') return;
     await this.sleep(Math.max(1, this.transport.confirmation.afterMs));
-    this.takeRefusal();
+    await this.readPendingRefusals();
     if (!this.transport.isOpen()) return;
     this.confirmDue(true);
     this.probing = false;
@@ -196,11 +199,14 @@ export class DatagramSender {
       this.counters.datagrams++;
       this.counters.bytes += datagram.bytes;
       this.counters.maxDatagramBytes = Math.max(this.counters.maxDatagramBytes, datagram.bytes);
-      if (this.transport.confirmation.lastSendOnly) {
-        for (const sent of this.unconfirmed.splice(0)) this.confirm(sent.datagram);
-      }
-      this.unconfirmed.push({ datagram, sentAt: Date.now() });
-      if (this.transport.confirmation.afterMs === 0) this.confirmDue(true);
+      // What this send confirms (over UDS: this datagram and any before it) is one settlement.
+      settleTogether(() => {
+        if (this.transport.confirmation.lastSendOnly) {
+          for (const sent of this.unconfirmed.splice(0)) this.confirm(sent.datagram);
+        }
+        this.unconfirmed.push({ datagram, sentAt: Date.now() });
+        if (this.transport.confirmation.afterMs === 0) this.confirmDue(true);
+      });
       return 'sent';
     }
     this.counters.sendErrors++;
@@ -226,12 +232,26 @@ export class DatagramSender {
   /** Confirms the sent datagrams no refusal can concern any more (all of them when `all`). */
   private confirmDue(all = false): void {
     const before = Date.now() - this.transport.confirmation.afterMs;
-    while (this.unconfirmed.length > 0 && (all || this.unconfirmed[0]!.sentAt <= before))
-      this.confirm(this.unconfirmed.shift()!.datagram);
+    // Datagrams confirmed together are one settlement: their sources' cursors go in one journal record.
+    settleTogether(() => {
+      while (this.unconfirmed.length > 0 && (all || this.unconfirmed[0]!.sentAt <= before))
+        this.confirm(this.unconfirmed.shift()!.datagram);
+    });
   }
 
   private confirm(datagram: PackedDatagram): void {
     settleDatagram(datagram);
+  }
+
+  /**
+   * Before anything is confirmed: one pass of the event loop's poll phase, where a refusal waiting in
+   * the socket is read (setImmediate runs right after it), then that refusal is taken. A timer runs
+   * before the poll phase, so after a stall (a loaded machine) the confirmation window's timer and the
+   * refusal are due together, and the timer alone would confirm a refused datagram.
+   */
+  private async readPendingRefusals(): Promise<void> {
+    if (this.transport.confirmation.afterMs > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    this.takeRefusal();
   }
 
   /** A refusal reported outside a send (UDP): the Agent went away. */

@@ -27,10 +27,14 @@ export type SendFailure = 'unreachable' | 'congested' | 'failed';
 
 /**
  * Errors after which nothing reaches the Agent until it is back: the Agent stopped (UDP refusal, UDS
- * socket file gone) or its host cannot be reached. unix-dgram reports negative errno numbers.
+ * socket file gone), its host cannot be reached, or the socket refuses us (EACCES/EPERM: file
+ * permissions, a security module, a peer that accepts only another sender), which no datagram of ours
+ * can change until someone fixes it. unix-dgram reports negative errno numbers.
  */
 const UNREACHABLE_CODES = new Set([
   'ECONNREFUSED',
+  'EACCES',
+  'EPERM',
   'ENOENT',
   'ENOTCONN',
   'EDESTADDRREQ',

@@ -21,18 +21,17 @@ export interface DogStatsdSinkTuning {
   /**
    * Datagrams waiting to be sent (a whole run is queued at once, and more while the socket is
    * unavailable). Beyond it the OLDEST are dropped and counted: fresh points matter more than old
-   * ones, and the intake refuses points older than ~1 hour anyway. Default: 32 MiB worth of
-   * datagrams (23,431 at 1432 bytes, 4,096 at 8192), room for a 100,000-line run.
+   * ones, and the intake refuses points older than about an hour anyway. Default: 32 MiB worth of
+   * datagrams, room for the largest run the benchmark measures.
    */
   readonly maxQueuedDatagrams?: number;
   /**
    * Pacing: at most `sliceDatagrams` datagrams and `sliceBytes` bytes are handed to the socket, then
    * the sink waits `slicePauseMs` (0: one event-loop turn). A local receiver with the OS default
-   * buffer (212,992 bytes of kernel accounting on Linux, which charges ~4 KB per small datagram,
-   * so ~48 datagrams) loses datagrams to a burst; UDP gives no feedback, so the pace is fixed.
-   * Defaults 8 datagrams, 32,768 bytes, 1 ms: at most ~8,000 datagrams/s (~11 MB/s at 1432 bytes),
-   * so 100,000 lines take about a second. Measured: 16 per slice still lost datagrams to a receiver
-   * in another process on a loaded 2-core machine; 8 did not.
+   * receive buffer holds only a few dozen small datagrams (the kernel charges each a whole page), so
+   * a burst loses datagrams, and UDP gives no feedback: the pace is fixed. Defaults 8 datagrams,
+   * 32,768 bytes, 1 ms: the largest slice that lost nothing to a receiver in another process on a
+   * loaded machine (BENCHMARKS.md).
    */
   readonly sliceDatagrams?: number;
   readonly sliceBytes?: number;

@@ -8,8 +8,7 @@ const RESOLVE_EVERY_MS = 60_000;
 /**
  * How long a datagram waits for a refusal before it counts as delivered. An ICMP port-unreachable
  * comes back after one network round trip; on loopback the kernel raises it while sending, but on a
- * loaded machine the softirq that does so can run later (measured: not always within 1 ms), hence a
- * margin. Waiting costs no throughput (batches are confirmed while the next ones are sent).
+ * loaded machine the softirq that does so can run later, hence a margin. Waiting costs no throughput (batches are confirmed while the next ones are sent).
  */
 const LOOPBACK_CONFIRM_MS = 50;
 const REMOTE_CONFIRM_MS = 200;

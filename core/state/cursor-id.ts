@@ -2,7 +2,7 @@ import * as crypto from 'node:crypto';
 
 /**
  * One-shot `crypto.hash` (Node ≥ 20.12) where there is one: a plan rebuild hashes every query's key,
- * and a Hash object per key was a third of the rebuild's CPU at 265,000 queries. Same digest either way.
+ * and a Hash object per key is a large share of a rebuild's CPU. Same digest either way.
  */
 const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: 'buffer') => Buffer })
   .hash;

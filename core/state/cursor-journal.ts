@@ -60,6 +60,8 @@ export class CursorJournal {
   private outstanding = 0;
   /** Where the newest file's last whole record ends, found when it was read. */
   private contentEnd: number | undefined;
+  /** Bytes of records taken but not yet appended (see CursorStore.record): they need room too. */
+  unwrittenBytes = 0;
   generation = 0;
 
   constructor(
@@ -179,7 +181,7 @@ export class CursorJournal {
    */
   reserve(bytes: number): () => void {
     this.open();
-    const needed = this.goodBytes + this.outstanding + bytes;
+    const needed = this.goodBytes + this.outstanding + this.unwrittenBytes + bytes;
     if (this.allocated < needed) {
       try {
         this.allocateTo(Math.max(needed, this.goodBytes + RESERVE_STEP_BYTES));

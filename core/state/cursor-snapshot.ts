@@ -44,7 +44,8 @@ export function parseCursorValue(
 
 /**
  * The snapshot, chunk by chunk: a JSON header line, then `["<id>",at,w,...seen]` per cursor. Written in
- * chunks (yielding between them): at 265,000 cursors one JSON document took ~0.6 s of synchronous work.
+ * chunks (yielding between them): one JSON document of every cursor would hold the event loop for as long
+ * as it takes to build, which grows with the number of queries.
  */
 export async function* snapshotChunks(
   entries: Iterable<CursorEntry>,

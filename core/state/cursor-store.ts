@@ -1,21 +1,21 @@
 import { join } from 'node:path';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log/logger.js';
-import { crashPoint } from '../runtime/crash-points.js';
 import { CursorJournal, StateWriteError } from './cursor-journal.js';
+import { JournalRecords } from './journal-records.js';
 import {
   CHUNK_ENTRIES,
   type CursorEntry,
-  cursorValue,
   parseCursorValue,
-  readLegacyState,
   readSnapshot,
   snapshotChunks,
 } from './cursor-snapshot.js';
+import { LegacyCursors, type LegacyOwner } from './legacy-cursors.js';
 import { nodeStateFiles, type StateFiles } from './state-files.js';
 
 export { StateWriteError } from './cursor-journal.js';
 export type { CursorEntry } from './cursor-snapshot.js';
+export type { LegacyOwner } from './legacy-cursors.js';
 
 /** The `seen` list of almost every cursor: shared, so settled cursors allocate nothing. */
 export const NOTHING_SEEN: readonly never[] = Object.freeze([]);
@@ -27,8 +27,6 @@ const COMPACT_AT_BYTES = 1 << 20;
 const COMPACT_EVERY_MS = 600_000;
 /** After a failed compaction, the next attempt waits this long (the journal still holds everything). */
 const COMPACT_RETRY_MS = 60_000;
-/** Legacy cursors are kept under `legacy|<old state file>|<old id>` until a query adopts them. */
-const LEGACY = 'legacy|';
 
 /**
  * What one delivered batch settled: parallel lists (no object per cursor), appended while the batch is
@@ -55,14 +53,8 @@ export interface CursorStoreOptions {
   readonly clock: Clock;
   readonly files?: StateFiles;
   readonly graceMs?: number;
-}
-
-/** Where a query looks for the cursor it had in a state file written before cursors were shared. */
-export interface LegacyOwner {
-  /** The old file's base name for this instance's current ID (it is the same if the config did not change). */
-  readonly instanceFile: string;
-  /** Old files of the same check and instance name, with any config hash. */
-  readonly sameCheck: RegExp;
+  /** Fault injection for the restart tests (see core/fault-injection.ts); inert when absent. */
+  readonly crashPoint?: (name: string) => void;
 }
 
 /**
@@ -79,7 +71,7 @@ export interface LegacyOwner {
  */
 export class CursorStore {
   private readonly entries = new Map<string, CursorEntry>();
-  private readonly legacyFiles = new Set<string>();
+  private readonly legacy: LegacyCursors;
   private readonly journal: CursorJournal;
   private readonly files: StateFiles;
   private readonly snapshotPath: string;
@@ -95,14 +87,24 @@ export class CursorStore {
   private failure: StateWriteError | undefined;
   /** Files that could not be read at load: moved aside (`<file>.bad`) before anything is written. */
   private readonly setAside: string[] = [];
-  /** Old per-instance files, removed once a snapshot holds what they held. */
-  private readonly pendingLegacyRemoval: string[] = [];
+  private readonly crashPoint: (name: string) => void;
+  private readonly records: JournalRecords;
 
   constructor(private readonly options: CursorStoreOptions) {
     this.files = options.files ?? nodeStateFiles;
     this.journal = new CursorJournal(options.stateDir, this.files);
     this.snapshotPath = join(options.stateDir, 'cursors.json');
     this.graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
+    this.crashPoint = options.crashPoint ?? (() => undefined);
+    this.legacy = new LegacyCursors(this.files, options.stateDir, options.logger);
+    this.records = new JournalRecords(this.journal, this.crashPoint, (error) => {
+      this.failure =
+        error instanceof StateWriteError
+          ? error
+          : new StateWriteError(this.journal.path(), options.stateDir, error);
+      options.logger.error(this.failure.message);
+      return this.failure;
+    });
   }
 
   /**
@@ -184,36 +186,19 @@ export class CursorStore {
   }
 
   /**
-   * Applies a delivered batch's cursors and appends them to the journal, synchronously: called in the
-   * continuation of the batch's delivery, nothing can come between "delivered" and "recorded". While
-   * the store is unwritable the cursors are kept in memory only (the next snapshot writes them).
-   * Throws StateWriteError when the append fails.
+   * Applies a delivered batch's cursors and writes them to the journal (see JournalRecords: inside a
+   * settlement, together with every other source's at its end; outside one, now, throwing
+   * StateWriteError). Nothing can come between "delivered" and "recorded" but the write itself. While
+   * the store is unwritable the cursors are kept in memory only (the next snapshot writes them); a
+   * write that fails leaves it unwritable, which the next `reserve` and `writeError` report.
    */
   record(updates: CursorUpdates): void {
     const n = updates.size;
     if (n === 0) return;
     const at = this.options.clock.now();
-    let json = `{"t":${at},"c":{`;
-    for (let i = 0; i < n; i++) {
-      const id = updates.ids[i]!;
-      const w = updates.w[i]!;
-      const seen = updates.seen[i]!;
-      this.set(id, w, seen, at);
-      json += `${i === 0 ? '' : ','}${JSON.stringify(id)}:${cursorValue(w, seen)}`;
-    }
-    json += '}}';
+    for (let i = 0; i < n; i++) this.set(updates.ids[i]!, updates.w[i]!, updates.seen[i]!, at);
     if (this.failure) return;
-    try {
-      this.journal.append(json);
-      crashPoint('after-journal');
-    } catch (error) {
-      this.failure =
-        error instanceof StateWriteError
-          ? error
-          : new StateWriteError(this.journal.path(), this.options.stateDir, error);
-      this.options.logger.error(this.failure.message);
-      throw this.failure;
-    }
+    this.records.write(at, updates);
   }
 
   /**
@@ -226,19 +211,7 @@ export class CursorStore {
     owner: LegacyOwner,
     remove = true,
   ): { w: number; seen: readonly (number | string)[] } | undefined {
-    if (this.legacyFiles.size === 0) return undefined;
-    let best: CursorEntry | undefined;
-    const candidates: string[] = [];
-    for (const file of this.legacyFiles) {
-      if (file !== owner.instanceFile && !owner.sameCheck.test(file)) continue;
-      const key = `${LEGACY}${file}|${legacyId}`;
-      const entry = this.entries.get(key);
-      if (!entry) continue;
-      candidates.push(key);
-      if (best === undefined || entry.w > best.w) best = entry;
-    }
-    if (remove) for (const key of candidates) this.entries.delete(key);
-    return best && { w: best.w, seen: best.seen };
+    return this.legacy.adopt(legacyId, owner, this.entries, remove);
   }
 
   /** Compacts when it is worth it (see COMPACT_AT_BYTES, COMPACT_EVERY_MS); failures are logged and retried later. */
@@ -278,6 +251,7 @@ export class CursorStore {
   /** Shutdown: a last snapshot, so the next start replays no journal. */
   async close(): Promise<void> {
     if (!this.loaded) return;
+    this.records.writeUnwritten();
     try {
       if (this.journal.bytes > 0 || this.compactSoon || this.failure) await this.compact();
     } catch (error) {
@@ -343,52 +317,13 @@ export class CursorStore {
     warnings.push(...replay.warnings);
     this.setAside.push(...replay.unreadable);
     if ((await this.journal.generations()).length > 0) this.compactSoon = true;
-    for (const entryId of this.entries.keys()) {
-      if (entryId.startsWith(LEGACY)) this.legacyFiles.add(legacyFileOf(entryId));
-    }
-    warnings.push(...(await this.importLegacyFiles()));
-    return warnings;
-  }
-
-  /** Per-instance state files of earlier versions: their cursors are kept for the queries to adopt. */
-  private async importLegacyFiles(): Promise<string[]> {
-    const names = await this.files.list(this.options.stateDir);
-    const bases = new Set<string>();
-    for (const name of names) {
-      const match = /^(.+)\.(json|journal)$/.exec(name);
-      if (!match || name === 'cursors.json' || /^cursors-\d+\.journal$/.test(name)) continue;
-      bases.add(match[1]!);
-    }
+    for (const entryId of this.entries.keys()) this.legacy.noteKept(entryId);
     const at = this.options.clock.now();
-    let imported = 0;
-    for (const base of bases) {
-      const dir = this.options.stateDir;
-      const read = async (file: string): Promise<string | undefined> => {
-        try {
-          return await this.files.readText(join(dir, file));
-        } catch {
-          return undefined;
-        }
-      };
-      const legacy = await readLegacyState(await read(`${base}.json`), await read(`${base}.journal`));
-      for (const [oldId, cursor] of legacy) {
-        this.set(
-          `${LEGACY}${base}|${oldId}`,
-          cursor.w,
-          cursor.seen.length > 0 ? cursor.seen : NOTHING_SEEN,
-          at,
-        );
-        imported++;
-      }
-      this.legacyFiles.add(base);
-      this.pendingLegacyRemoval.push(join(dir, `${base}.json`), join(dir, `${base}.journal`));
-    }
-    if (bases.size === 0) return [];
-    this.compactSoon = true;
-    this.options.logger.info(
-      `state of ${bases.size} instance(s) written by an earlier version: ${imported} cursor(s) kept for their queries (${[...bases].join(', ')})`,
+    const imported = await this.legacy.importFiles((id, w, seen) =>
+      this.set(id, w, seen.length > 0 ? seen : NOTHING_SEEN, at),
     );
-    return [];
+    if (imported) this.compactSoon = true;
+    return warnings;
   }
 
   /** Moves unusable state files to `<file>.bad`, kept for a post-mortem. */
@@ -415,7 +350,7 @@ export class CursorStore {
     for (const [id, entry] of this.entries) {
       if (now - entry.at > this.graceMs) {
         this.entries.delete(id);
-        if (id.startsWith(LEGACY)) this.legacyFiles.delete(legacyFileOf(id));
+        this.legacy.forget(id);
         dropped++;
       } else list.push(entry);
       if (++scanned % CHUNK_ENTRIES === 0) await new Promise((resolve) => setImmediate(resolve));
@@ -423,9 +358,9 @@ export class CursorStore {
     try {
       this.snapshotBytes = await this.files.writeAtomically(
         this.snapshotPath,
-        crashingMidWrite(snapshotChunks(list, list.length, generation)),
+        crashingMidWrite(snapshotChunks(list, list.length, generation), this.crashPoint),
       );
-      crashPoint('after-state-rename');
+      this.crashPoint('after-state-rename');
     } catch (error) {
       throw new StateWriteError(`${this.snapshotPath}.tmp`, this.options.stateDir, error);
     }
@@ -433,7 +368,7 @@ export class CursorStore {
     if (this.failure === wasFailing) this.failure = undefined;
     this.compactSoon = false;
     await this.journal.removeBefore(generation);
-    for (const path of this.pendingLegacyRemoval.splice(0)) await this.files.remove(path);
+    await this.legacy.removeImportedFiles();
     if (dropped > 0)
       this.options.logger.debug(
         `dropped ${dropped} cursor(s) nothing recorded for ${this.graceMs / 3_600_000} h`,
@@ -441,13 +376,11 @@ export class CursorStore {
   }
 }
 
-/** `legacy|<file>|<region>|<hash>` → `<file>`. */
-function legacyFileOf(key: string): string {
-  return key.slice(LEGACY.length, key.lastIndexOf('|', key.lastIndexOf('|') - 1));
-}
-
 /** The restart tests' `mid-state-write` crash point: after the first chunks of a snapshot. */
-async function* crashingMidWrite(chunks: AsyncIterable<string>): AsyncIterable<string> {
+async function* crashingMidWrite(
+  chunks: AsyncIterable<string>,
+  crashPoint: (name: string) => void,
+): AsyncIterable<string> {
   let n = 0;
   for await (const chunk of chunks) {
     yield chunk;

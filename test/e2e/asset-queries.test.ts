@@ -11,7 +11,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Asset } from '../../core/assets/asset.js';
+import type { Asset } from '../../core/check/asset.js';
+import { builtinChecksModule } from '../../checks/index.js';
 import { buildAssets, checkAssetSources } from '../../core/assets/asset-set.js';
 import { selfAssetSource } from '../../core/assets/self-assets.js';
 import { ManualClock } from '../../core/clock.js';
@@ -21,10 +22,11 @@ import { createSilentLogger } from '../../core/log/logger.js';
 import { packageRoot } from '../../core/package-root.js';
 import { InstanceRunner } from '../../core/runtime/instance-runner.js';
 import { SelfTelemetry } from '../../core/runtime/self-telemetry.js';
+import { MemoryLogSink } from '../../core/logs-sink/memory-log-sink.js';
 import { MemorySink } from '../../core/sink/memory-sink.js';
 import { StatusRegistry } from '../../core/status/status-registry.js';
 import { SelfTelemetryToken } from '../../core/tokens.js';
-import { AwsEmulator, SMALL_WORLD } from '../emulator/index.js';
+import { AwsEmulator, SMALL_WORLD } from '../../emulator/index.js';
 import { useEmulatorCredentials } from '../support/collection-harness.js';
 import { TempWorkspace, testSettings } from '../support/daemon-harness.js';
 import { metricTable } from '../support/world-truth.js';
@@ -48,9 +50,15 @@ before(async () => {
   const endpoint = await emulator.start();
   workspace = new TempWorkspace();
   for (const check of CHECKS) {
+    // Lambda also has an instance with enhanced metrics (from its logs), so their queries are checked too.
+    const enhanced =
+      check === 'amazon_lambda'
+        ? `  - name: enhanced\n    endpoint_url: ${endpoint}\n    regions: [us-east-1]\n    collect_logs: true\n` +
+          '    enhanced_metrics: true\n    metrics: {include: ["aws.lambda.invocations"]}\n'
+        : '';
     workspace.writeConf(
       check,
-      `instances:\n  - endpoint_url: ${endpoint}\n    regions: [us-east-1, eu-west-1, ap-northeast-1, us-west-2]\n`,
+      `instances:\n  - endpoint_url: ${endpoint}\n    regions: [us-east-1, eu-west-1, ap-northeast-1, us-west-2]\n${enhanced}`,
     );
   }
   const settings = testSettings(workspace, { DD_ENV: 'test', DD_SERVICE: 'dogwatch', DD_VERSION: '1.0' });
@@ -61,6 +69,7 @@ before(async () => {
     logger: createSilentLogger(),
     status,
     stateDir: settings.stateDir,
+    modules: [builtinChecksModule],
   });
   const telemetry = new SelfTelemetry(sink, settings.tags);
   container.bind(SelfTelemetryToken).toConstantValue(telemetry);
@@ -81,6 +90,7 @@ before(async () => {
         globalTags: settings.tags,
         runTimeoutMs: 60_000,
         telemetry,
+        logSink: new MemoryLogSink(),
       }),
   );
   telemetry.reportSink(sink.stats());
@@ -101,6 +111,11 @@ before(async () => {
     telemetry,
   });
   const [timedOut, skipped] = await Promise.all([hurried.run(), hurried.run()]);
+  // Enhanced metrics are sent once a minute can no longer change (the logs' 10-minute horizon plus the
+  // function's timeout, at most 15 minutes): half an hour later, the first minutes are.
+  clock.advance(30 * MINUTE);
+  const enhanced = runners[instances.findIndex((instance) => instance.name === 'enhanced')];
+  assert.ok(enhanced && (await enhanced.run()).ok);
   assert.ok(timedOut.timedOut && !skipped.ok);
   telemetry.reportSink(sink.stats());
   for (const runner of [...runners, hurried]) await runner.dispose();

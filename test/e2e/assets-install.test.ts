@@ -12,7 +12,7 @@ import { builtinAssets } from '../tools/write-assets.js';
 import { FakeDatadogApi } from '../support/fake-datadog-api.js';
 import { TempWorkspace } from '../support/daemon-harness.js';
 
-const CLI = fileURLToPath(new URL('../../core/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../app/main.js', import.meta.url));
 // Canaries: if either shows up in any output, a key leaked.
 const KEYS = {
   apiKey: 'canary0api0key0d1e2f3a4b5c6d7e8f9',

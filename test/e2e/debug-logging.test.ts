@@ -7,10 +7,10 @@ import { execFile } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { AwsEmulator, SMALL_WORLD } from '../emulator/index.js';
+import { AwsEmulator, SMALL_WORLD } from '../../emulator/index.js';
 import { TempWorkspace } from '../support/daemon-harness.js';
 
-const CLI = fileURLToPath(new URL('../../core/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../app/main.js', import.meta.url));
 const SECRET = 'debug-log-canary-secret-7f3a';
 const run = promisify(execFile);
 

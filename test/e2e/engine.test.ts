@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { advanceWatermark } from '../../core/cloudwatch/cloudwatch-engine.js';
-import { DEFAULT_ACCOUNT } from '../emulator/index.js';
+import { advanceWatermark } from '../../core/cloudwatch/point-mapper.js';
+import type { CloudWatchEngine } from '../../core/cloudwatch/cloudwatch-engine.js';
+import { DEFAULT_ACCOUNT } from '../../emulator/index.js';
 import { countHeapStrings } from '../support/heap-strings.js';
 import { useEmulatorCredentials } from '../support/collection-harness.js';
 import {
@@ -354,10 +355,10 @@ interface PlanView {
   readonly queries: readonly PlannedView[];
 }
 
-/** The engine's current plan for a region (private state, read for identity: rebuilt or not). */
+/** The engine's current plan for a region (read for identity: rebuilt or not). */
 function regionPlan(s: EmulatedCollection, region: string): PlanView | undefined {
-  const check = (s.harness.runners[0] as unknown as { check: { engine: unknown } }).check;
-  return (check.engine as { plans: Map<string, PlanView> }).plans.get(region);
+  const check = (s.harness.runners[0] as unknown as { check: { engine: CloudWatchEngine } }).check;
+  return check.engine.plans().get(region);
 }
 
 describe('advanceWatermark', () => {

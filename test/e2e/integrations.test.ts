@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { ManualClock, ScaledClock } from '../../core/clock.js';
 import { normalizeTag } from '../../core/check/normalize.js';
-import { AwsEmulator, DEFAULT_ACCOUNT, SMALL_WORLD, type Series } from '../emulator/index.js';
+import { API_GATEWAY_KEYS, apiGatewayTruth } from '../support/check-truth.js';
+import { AwsEmulator, DEFAULT_ACCOUNT, SMALL_WORLD, type Series } from '../../emulator/index.js';
 import { CollectionHarness, useEmulatorCredentials } from '../support/collection-harness.js';
 import { sinkFor, TempWorkspace, testSettings } from '../support/daemon-harness.js';
 import { startUdpListener, type UdpListener } from '../support/dogstatsd-listener.js';
@@ -22,7 +23,7 @@ const MINUTE = 60_000;
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
 const REGIONS = ['us-east-1', 'eu-west-1', 'ap-northeast-1', 'us-west-2'];
 const RUNS = 4;
-const CLI = fileURLToPath(new URL('../../core/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../app/main.js', import.meta.url));
 
 const tagOf = (key: string, value: string): string => normalizeTag(`${key}:${value}`)!;
 const identity = (series: Series): string[] => [
@@ -237,61 +238,9 @@ describe('amazon_api_gateway against the emulator', () => {
   });
 
   test('REST, HTTP and WebSocket: per stage the most detailed series, never the API-only series; exact values', () => {
-    const world = emulator.world;
-    const all = world.series({ account: DEFAULT_ACCOUNT, namespace: 'AWS/ApiGateway' });
-    // An independent statement of the selection rule: per (api, stage, metric) the detailed series if
-    // any exist, else the stage series; never the series without a Stage.
-    const stageOf = (s: Series): string | undefined => {
-      const d = Object.fromEntries(s.dimensions.map((x) => [x.Name, x.Value]));
-      return d.Stage === undefined
-        ? undefined
-        : `${s.region}|${d.ApiName ?? d.ApiId}|${d.Stage}|${s.metricName}`;
-    };
-    const detailed = new Set(
-      all.filter((s) => s.dimensions.some((d) => d.Name === 'Resource' || d.Name === 'Route')).map(stageOf),
-    );
-    const scopeOf = (s: Series): string | undefined => {
-      const key = stageOf(s);
-      if (key === undefined) return undefined;
-      const isDetailed = s.dimensions.some((d) => d.Name === 'Resource' || d.Name === 'Route');
-      if (!isDetailed && detailed.has(key)) return undefined;
-      return s.dimensions.some((d) => d.Name === 'ApiName')
-        ? 'rest'
-        : s.metricName === 'ConnectCount' ||
-            s.metricName === 'MessageCount' ||
-            s.metricName === 'ClientError' ||
-            s.metricName === 'ExecutionError' ||
-            s.metricName === 'IntegrationError'
-          ? 'websocket'
-          : 'http';
-    };
-    const rows = metricTable('amazon_api_gateway').map((r) =>
-      // IntegrationLatency is published by HTTP and WebSocket APIs alike.
-      r.scopes.includes('http') || r.scopes.includes('websocket')
-        ? { ...r, scopes: [...new Set([...r.scopes, 'http', 'websocket'])] }
-        : r,
-    );
-    // On the wire every series names its API both ways (apiname and apiid), whichever CloudWatch used.
-    const apiIdentity = (series: Series): string[] => {
-      const d = Object.fromEntries(series.dimensions.map((x) => [x.Name, x.Value]));
-      const api = world
-        .apis(series.account, series.region)
-        .find((a) =>
-          d.ApiName !== undefined ? a.name === d.ApiName && a.kind === 'REST' : a.id === d.ApiId,
-        );
-      return [...new Set([...identity(series), tagOf('apiname', api!.name), tagOf('apiid', api!.id)])];
-    };
-    const expected = expectedPoints({
-      world,
-      series: all,
-      rows,
-      scopeOf,
-      identity: apiIdentity,
-      fromMs: FROM,
-      toMs: TO,
-    });
+    const expected = apiGatewayTruth(emulator.world, DEFAULT_ACCOUNT, FROM, TO);
     const mine = lines.filter((l) => l.metric.startsWith('aws.apigateway.') && l.timestamp !== undefined);
-    const keys = ['apiname', 'apiid', 'stage', 'resource', 'method', 'route', 'region'];
+    const keys = API_GATEWAY_KEYS;
     assert.ok(expected.size > 1000, `${expected.size} points`);
     assert.deepEqual(diffPoints(expected, mine, keys), {
       missing: [],

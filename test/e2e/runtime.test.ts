@@ -252,7 +252,7 @@ describe('runtime: a test check through the daemon to a real DogStatsD socket', 
       (ws) => {
         ws.writeConf('dogwatch_test', 'instances:\n  - value: 1\n    min_collection_interval: 1\n');
         ws.writeConf('dogwatch_test', 'instances:\n  - value: "not a number"\n', 'broken.yaml');
-        ws.writeConf('amazon_lamda', 'instances:\n  - regions: [us-east-1]\n');
+        ws.writeConf('dogwatch_tes', 'instances:\n  - value: 2\n');
       },
       {},
       async ({ listener, daemon }) => {
@@ -263,7 +263,7 @@ describe('runtime: a test check through the daemon to a real DogStatsD socket', 
           problems.join('\n'),
         );
         assert.ok(
-          problems.some((p) => /amazon_lamda.*did you mean amazon_lambda/.test(p)),
+          problems.some((p) => /dogwatch_tes.*did you mean dogwatch_test/.test(p)),
           problems.join('\n'),
         );
         assert.equal(daemon.instanceIds().length, 1);

@@ -1,23 +1,15 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import type { DaemonStatus } from '../../core/status/status-registry.js';
 import { TempWorkspace } from '../support/daemon-harness.js';
+import { freePort } from '../support/daemon-process.js';
 import { startUdpListener } from '../support/dogstatsd-listener.js';
 
-const CLI = fileURLToPath(new URL('../../core/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../app/main.js', import.meta.url));
 const TEST_CHECK_MODULE = fileURLToPath(new URL('../fixtures/checks/test-check.js', import.meta.url));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function status(port: number): Promise<DaemonStatus> {
   const response = await fetch(`http://127.0.0.1:${port}/status`);
@@ -120,4 +112,56 @@ describe('the daemon process and its signals', () => {
       ws.cleanup();
     }
   });
+
+  for (const signal of ['SIGHUP', 'SIGTERM'] as const) {
+    test(`${signal} while the daemon is still loading is acted on once it runs, never fatal`, async () => {
+      const ws = new TempWorkspace();
+      const listener = await startUdpListener();
+      const port = await freePort();
+      ws.writeConf('dogwatch_test', 'instances:\n  - value: 7\n    min_collection_interval: 1\n');
+      const child = spawn(process.execPath, [CLI, 'run'], {
+        env: {
+          ...process.env,
+          DOGWATCH_CHECK_MODULES: TEST_CHECK_MODULE,
+          DOGWATCH_CONFD: ws.confd,
+          DOGWATCH_STATE_DIR: ws.stateDir,
+          DOGWATCH_STATUS_ADDR: `127.0.0.1:${port}`,
+          DD_DOGSTATSD_URL: `udp://127.0.0.1:${listener.port}`,
+          DOGWATCH_LOG_FORMAT: 'json',
+          DOGWATCH_LOG_LEVEL: 'debug',
+        },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      const exited = exitOf(child);
+      // The first log line is written before the checks are loaded (seconds on a busy machine; the
+      // daemon's own handlers come after them): that is when a config tool's signal would land.
+      const firstLine = new Promise<void>((resolve) =>
+        child.stderr.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString();
+          resolve();
+        }),
+      );
+      try {
+        await Promise.race([firstLine, exited]);
+        child.kill(signal);
+        if (signal === 'SIGHUP') {
+          await until('runs after the early SIGHUP', async () => {
+            const s = await status(port);
+            return s.instances.some((i) => i.totalRuns >= 2) ? s : undefined;
+          });
+          assert.equal(child.exitCode, null, `the daemon survived the early SIGHUP: ${stderr}`);
+          assert.match(stderr, /SIGHUP received/);
+          child.kill('SIGTERM');
+        }
+        const exit = await exited;
+        assert.deepEqual(exit, { code: 0, signal: null }, stderr);
+        assert.match(stderr, /SIGTERM received/);
+      } finally {
+        if (child.exitCode === null) child.kill('SIGKILL');
+        await listener.close();
+        ws.cleanup();
+      }
+    });
+  }
 });

@@ -12,7 +12,7 @@ import { delimiter, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { packageRoot } from '../../core/package-root.js';
-import { AwsEmulator } from './index.js';
+import { AwsEmulator } from '../../emulator/index.js';
 
 const run = promisify(execFile);
 

@@ -31,10 +31,11 @@ import {
   GetResourcesCommand,
   ResourceGroupsTaggingAPIClient,
 } from '@aws-sdk/client-resource-groups-tagging-api';
+import { ListQueuesCommand, ListQueueTagsCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { isThrottlingError, isTransientError } from '@smithy/core/retry';
 import { ManualClock } from '../../core/clock.js';
-import { AwsEmulator, regionDown, type Series } from './index.js';
+import { AwsEmulator, regionDown, type Series } from '../../emulator/index.js';
 
 const T0 = Date.UTC(2026, 0, 15, 12, 0);
 const ACCOUNT = '123456789012';
@@ -723,5 +724,78 @@ describe('quotas and injected faults', () => {
     );
     emulator.clearFaults();
     clock.set(T0);
+  });
+});
+
+describe('SQS inventory calls', () => {
+  const emulator = new AwsEmulator({
+    world: { regions: ['us-east-1'], accounts: [ACCOUNT], sqsQueues: 12, createdAtMs: T0 - 3600_000 },
+    clock: new ManualClock(T0),
+    quotas: false,
+  });
+  let sqs: SQSClient;
+  before(async () => {
+    sqs = new SQSClient({
+      endpoint: await emulator.start(),
+      region: 'us-east-1',
+      credentials,
+      maxAttempts: 1,
+    });
+  });
+  after(async () => {
+    sqs.destroy();
+    await emulator.stop();
+  });
+
+  test('ListQueues: by name, NextToken only with MaxResults, QueueNamePrefix', async () => {
+    const names = emulator.world
+      .queues(ACCOUNT, 'us-east-1')
+      .map((q) => q.name)
+      .sort();
+    assert.equal(names.length, 12);
+    const all = await sqs.send(new ListQueuesCommand({}));
+    assert.equal(all.NextToken, undefined);
+    assert.deepEqual(
+      all.QueueUrls?.map((url) => url.replace(emulator.endpoint, '')),
+      names.map((name) => `/${ACCOUNT}/${name}`),
+    );
+    const paged: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await sqs.send(new ListQueuesCommand({ MaxResults: 5, NextToken: token }));
+      paged.push(...(page.QueueUrls ?? []));
+      token = page.NextToken;
+    } while (token);
+    assert.deepEqual(paged, all.QueueUrls);
+    const orders = await sqs.send(new ListQueuesCommand({ QueueNamePrefix: 'orders' }));
+    assert.deepEqual(orders.QueueUrls, [
+      `${emulator.endpoint}/${ACCOUNT}/orders-queue`,
+      `${emulator.endpoint}/${ACCOUNT}/orders-queue-10`,
+    ]);
+  });
+
+  test('ListQueueTags: the queue’s tags, none for an untagged queue, QueueDoesNotExist for others', async () => {
+    const [tagged, , untagged] = emulator.world.queues(ACCOUNT, 'us-east-1');
+    const url = (name: string, account = ACCOUNT): string => `${emulator.endpoint}/${account}/${name}`;
+    assert.deepEqual(
+      (await sqs.send(new ListQueueTagsCommand({ QueueUrl: url(tagged!.name) }))).Tags,
+      tagged!.tags,
+    );
+    assert.equal(
+      (await sqs.send(new ListQueueTagsCommand({ QueueUrl: url(untagged!.name) }))).Tags,
+      undefined,
+    );
+    for (const missing of [url('nope'), url(tagged!.name, '210987654321')]) {
+      const error = await failure(sqs.send(new ListQueueTagsCommand({ QueueUrl: missing })));
+      assert.equal(error.name, 'QueueDoesNotExist');
+      assert.equal(error.$metadata?.httpStatusCode, 400);
+    }
+    assert.ok(emulator.accounting.actions.has('sqs:ListQueueTags'));
+  });
+
+  test('every queue publishes AWS/SQS series by QueueName', () => {
+    const series = emulator.world.series({ namespace: 'AWS/SQS' });
+    assert.equal(series.length, 12 * 6);
+    assert.ok(series.every((s) => s.dimensions.length === 1 && s.dimensions[0]!.Name === 'QueueName'));
   });
 });

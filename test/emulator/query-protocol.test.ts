@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ManualClock } from '../../core/clock.js';
-import { AwsEmulator } from './index.js';
-import { decodeQueryInput } from './query-protocol.js';
+import { AwsEmulator } from '../../emulator/index.js';
+import { decodeQueryInput } from '../../emulator/query-protocol.js';
 
 const T0 = Date.UTC(2026, 0, 15, 12, 0);
 let emulator: AwsEmulator;

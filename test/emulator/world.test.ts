@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LAMBDA_FUNCTION_METRICS, REST_API_METRICS } from './catalog.js';
-import { readStatistic } from './datapoints.js';
-import { SMALL_WORLD, World, type Series } from './world.js';
+import { LAMBDA_FUNCTION_METRICS, REST_API_METRICS } from '../../emulator/catalog.js';
+import { readStatistic } from '../../emulator/datapoints.js';
+import { SMALL_WORLD, World, type Series } from '../../emulator/world.js';
 
 const T0 = Date.UTC(2026, 0, 15, 12, 0);
 const world = new World(SMALL_WORLD);

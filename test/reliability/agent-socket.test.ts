@@ -14,6 +14,7 @@
  * Prints `# agent socket: <runs> runs, <dropped> samples dropped during outages, <lost> points lost, <dup> duplicated`.
  */
 import assert from 'node:assert/strict';
+import { builtinChecksModule } from '../../checks/index.js';
 import { normalizeTags } from '../../core/check/normalize.js';
 import { after, before, describe, test } from 'node:test';
 import { ManualClock, SystemClock } from '../../core/clock.js';
@@ -21,7 +22,7 @@ import { createSilentLogger } from '../../core/log/logger.js';
 import { Daemon } from '../../core/runtime/daemon.js';
 import type { RunOutcome } from '../../core/runtime/instance-runner.js';
 import { DogStatsdSink } from '../../core/sink/dogstatsd-sink.js';
-import { AwsEmulator, type WorldOptions } from '../emulator/index.js';
+import { AwsEmulator, type WorldOptions } from '../../emulator/index.js';
 import { checkModule } from '../fixtures/checks/test-check.js';
 import { CollectionHarness, useEmulatorCredentials } from '../support/collection-harness.js';
 import { TempWorkspace, testSettings } from '../support/daemon-harness.js';
@@ -236,7 +237,7 @@ describe('the Agent socket goes away and comes back', () => {
       logger: createSilentLogger(),
       clock: new SystemClock(),
       sink,
-      modules: [checkModule],
+      modules: [builtinChecksModule, checkModule],
       maxStartJitterMs: 10,
       telemetryIntervalMs: 200,
     });
@@ -285,7 +286,7 @@ describe('the Agent socket goes away and comes back', () => {
       logger: createSilentLogger(),
       clock: new SystemClock(),
       sink,
-      modules: [checkModule],
+      modules: [builtinChecksModule, checkModule],
       maxStartJitterMs: 10,
       telemetryIntervalMs: 200,
     });

@@ -18,7 +18,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../../core/clock.js';
 import type { RunOutcome } from '../../core/runtime/instance-runner.js';
-import { AwsEmulator, type FaultTarget, type WorldOptions } from '../emulator/index.js';
+import { AwsEmulator, type FaultTarget, type WorldOptions } from '../../emulator/index.js';
 import { CollectionHarness, useEmulatorCredentials } from '../support/collection-harness.js';
 import { sinkFor, TempWorkspace, testSettings } from '../support/daemon-harness.js';
 import { startUdpListener, type UdpListener } from '../support/dogstatsd-listener.js';

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { stringify } from 'yaml';
+import { builtinChecksModule } from '../../checks/index.js';
 import type { CheckDefinition } from '../../core/check/check.js';
 import { ManualClock } from '../../core/clock.js';
 import { ConfigError } from '../../core/config/config-problem.js';
@@ -28,7 +29,7 @@ import type { LoadedInstance } from '../../core/config/loaded-instance.js';
 import { checkDefinitions, createRootContainer } from '../../core/container.js';
 import { createSilentLogger } from '../../core/log/logger.js';
 import { StatusRegistry } from '../../core/status/status-registry.js';
-import { SeededRandom } from '../emulator/prng.js';
+import { SeededRandom } from '../../emulator/index.js';
 
 /** Largest delay setTimeout honours; a longer one is replaced by 1 ms (TimeoutOverflowWarning). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -430,6 +431,7 @@ before(async () => {
     logger: createSilentLogger(),
     status: new StatusRegistry(),
     stateDir: join(root, 'state'),
+    modules: [builtinChecksModule],
   });
   definitions = checkDefinitions(container);
   disposeContainer = () => container.unbindAllAsync();
@@ -714,6 +716,7 @@ async function loadInWorker(
 ): Promise<{ kind: 'done' | 'timeout' | 'error'; problems: string[]; detail: string }> {
   const loader = new URL('../../core/config/confd-loader.js', import.meta.url).href;
   const container = new URL('../../core/container.js', import.meta.url).href;
+  const checks = new URL('../../checks/index.js', import.meta.url).href;
   const clock = new URL('../../core/clock.js', import.meta.url).href;
   const logger = new URL('../../core/log/logger.js', import.meta.url).href;
   const status = new URL('../../core/status/status-registry.js', import.meta.url).href;
@@ -723,10 +726,11 @@ async function loadInWorker(
       await import('reflect-metadata');
       const { loadConfd } = await import(workerData.loader);
       const { createRootContainer, checkDefinitions } = await import(workerData.container);
+      const { builtinChecksModule } = await import(workerData.checks);
       const { ManualClock } = await import(workerData.clock);
       const { createSilentLogger } = await import(workerData.logger);
       const { StatusRegistry } = await import(workerData.status);
-      const c = createRootContainer({ clock: new ManualClock(0), logger: createSilentLogger(), status: new StatusRegistry(), stateDir: workerData.displayRoot });
+      const c = createRootContainer({ clock: new ManualClock(0), logger: createSilentLogger(), status: new StatusRegistry(), stateDir: workerData.displayRoot, modules: [builtinChecksModule] });
       const result = await loadConfd({ confdDir: workerData.confdDir, definitions: checkDefinitions(c), env: {}, displayRoot: workerData.displayRoot });
       await c.unbindAllAsync();
       return result.problems.map(String);
@@ -736,7 +740,7 @@ async function loadInWorker(
     );`;
   const worker = new Worker(code, {
     eval: true,
-    workerData: { loader, container, clock, logger, status, confdDir, displayRoot },
+    workerData: { loader, container, checks, clock, logger, status, confdDir, displayRoot },
   });
   try {
     return await new Promise((resolve) => {

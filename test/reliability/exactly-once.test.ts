@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { RunOutcome } from '../../core/runtime/instance-runner.js';
 import { sha1 } from '../../core/state/cursor-id.js';
+import { LAMBDA_KEYS, lambdaTruth, REKOGNITION_KEYS } from '../support/check-truth.js';
 import { useEmulatorCredentials } from '../support/collection-harness.js';
 import {
   bareWorld,
@@ -28,25 +29,6 @@ before(() => useEmulatorCredentials());
 after(() => {
   for (const line of figures) console.log(`# exactly once: ${line}`);
 });
-
-const LAMBDA_KEYS = ['functionname', 'region'];
-const REKOGNITION_KEYS = ['operation', 'region'];
-
-function lambdaTruth(
-  world: Parameters<typeof rekognitionTruth>[0],
-  fromMs: number,
-  toMs: number,
-): Map<string, number> {
-  return expectedPoints({
-    world,
-    series: world.series({ namespace: 'AWS/Lambda' }),
-    rows: metricTable('amazon_lambda'),
-    scopeOf: (s) => (lambdaScope(s) === 'function' ? 'function' : undefined),
-    identity: seriesIdentity,
-    fromMs,
-    toMs,
-  });
-}
 
 const ofNamespace = (lines: readonly ParsedMetricLine[], prefix: string): ParsedMetricLine[] =>
   lines.filter((l) => l.metric.startsWith(prefix) && l.timestamp !== undefined);

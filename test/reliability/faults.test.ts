@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { DEFAULT_ACCOUNT, regionDown, type FaultRule } from '../emulator/index.js';
+import { DEFAULT_ACCOUNT, regionDown, type FaultRule } from '../../emulator/index.js';
 import { useEmulatorCredentials } from '../support/collection-harness.js';
 import { assertValidDatagram } from '../support/dogstatsd-validator.js';
 import {

@@ -10,14 +10,15 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { AwsEmulator, DEFAULT_ACCOUNT } from '../emulator/index.js';
+import { AwsEmulator, DEFAULT_ACCOUNT } from '../../emulator/index.js';
 import { TempWorkspace } from '../support/daemon-harness.js';
+import { freePort, runCli } from '../support/daemon-process.js';
 import { startUdpListener, type UdpListener } from '../support/dogstatsd-listener.js';
+import { writeSecretBackendScript } from '../support/secret-backend.js';
 
 /** A well-formed access key id (AKIA + 16), so the logger's own pattern has a fair chance. */
 const ACCESS_KEY = 'AKIACANARY0000000001';
@@ -29,7 +30,7 @@ const RESOLVED = 'CANARY-RESOLVED-SECRET';
 const CANARIES = [ACCESS_KEY, SECRET_KEY, SESSION_TOKEN, EXTERNAL_ID, ENC_HANDLE, RESOLVED];
 const ROLE_ARN = `arn:aws:iam::${DEFAULT_ACCOUNT}:role/dogwatch-collector`;
 
-const MAIN = fileURLToPath(new URL('../../core/cli/main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../app/main.js', import.meta.url));
 
 interface Captured {
   readonly label: string;
@@ -55,20 +56,10 @@ function record(label: string, text: string): string[] {
 function setUpWorkspace(endpoint: string): { ws: TempWorkspace; env: NodeJS.ProcessEnv } {
   const ws = new TempWorkspace();
   workspaces.push(ws);
-  const backend = ws.path('secret-backend.mjs');
-  writeFileSync(
-    backend,
-    `#!${process.execPath}
-let input = '';
-process.stdin.on('data', (c) => { input += c; });
-process.stdin.on('end', () => {
-  const out = {};
-  for (const h of JSON.parse(input).secrets) out[h] = h === ${JSON.stringify(ENC_HANDLE)} ? { value: ${JSON.stringify(RESOLVED)}, error: null } : { value: null, error: 'unknown' };
-  process.stdout.write(JSON.stringify(out));
-});
-`,
-  );
-  chmodSync(backend, 0o700);
+  const backend = writeSecretBackendScript(ws.path('secret-backend.mjs'), {
+    values: { [ENC_HANDLE]: RESOLVED },
+    unknownError: 'unknown',
+  });
   ws.writeConf(
     'amazon_rekognition',
     [
@@ -104,37 +95,6 @@ process.stdin.on('end', () => {
     DD_DOGSTATSD_URL: `udp://127.0.0.1:${listener.port}`,
   };
   return { ws, env };
-}
-
-function runCli(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  timeoutMs = 20_000,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createNetServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**

@@ -13,8 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { makeSeries } from '../../core/cloudwatch/series.js';
 import { legacyQueryId } from '../../core/state/cursor-id.js';
 import { readLegacyState } from '../../core/state/cursor-snapshot.js';
-import { readStatistic } from '../emulator/datapoints.js';
-import type { Series } from '../emulator/index.js';
+import { readStatistic, type Series } from '../../emulator/index.js';
 import { useEmulatorCredentials } from '../support/collection-harness.js';
 import {
   bareWorld,

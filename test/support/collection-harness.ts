@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import type { Container } from 'inversify';
+import { builtinChecksModule } from '../../checks/index.js';
 import type { Clock } from '../../core/clock.js';
 import type { CloudWatchModuleOptions } from '../../core/cloudwatch/cloudwatch-check.js';
 import { loadConfd } from '../../core/config/confd-loader.js';
@@ -9,6 +10,7 @@ import { createSilentLogger } from '../../core/log/logger.js';
 import { InstanceRunner, type RunOutcome } from '../../core/runtime/instance-runner.js';
 import { SelfTelemetry } from '../../core/runtime/self-telemetry.js';
 import type { Sink } from '../../core/sink/sink.js';
+import type { LogSink } from '../../core/logs-sink/log-sink.js';
 import { StatusRegistry } from '../../core/status/status-registry.js';
 import { SelfTelemetryToken } from '../../core/tokens.js';
 
@@ -38,6 +40,8 @@ export class CollectionHarness {
       settings: DaemonSettings;
       clock: Clock;
       sink: Sink;
+      /** Where log records go (instances with collect_logs); none: their deliveries fail. */
+      logSink?: LogSink;
       cloudWatch?: CloudWatchModuleOptions;
     },
   ) {}
@@ -49,6 +53,7 @@ export class CollectionHarness {
       logger: createSilentLogger(),
       status: this.status,
       stateDir: settings.stateDir,
+      modules: [builtinChecksModule],
       cloudWatch: this.options.cloudWatch ?? { client: { maxAttempts: 4 } },
     });
     this.container.bind(SelfTelemetryToken).toConstantValue(new SelfTelemetry(sink, settings.tags));
@@ -64,6 +69,7 @@ export class CollectionHarness {
           instance,
           root: this.container,
           sink,
+          logSink: this.options.logSink,
           status: this.status,
           logger: createSilentLogger(),
           globalTags: settings.tags,

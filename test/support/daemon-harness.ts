@@ -2,6 +2,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ContainerModule } from 'inversify';
+import { builtinChecksModule } from '../../checks/index.js';
 import type { Clock } from '../../core/clock.js';
 import { SystemClock } from '../../core/clock.js';
 import type { CloudWatchModuleOptions } from '../../core/cloudwatch/cloudwatch-check.js';
@@ -51,6 +52,7 @@ export function sinkFor(settings: DaemonSettings): DogStatsdSink {
   return new DogStatsdSink({ ...settings.dogstatsd, logger: createSilentLogger() });
 }
 
+/** A daemon as `dogwatch run` composes it: the built-in checks, then `modules` (a test's own checks). */
 export function startDaemon(options: {
   settings: DaemonSettings;
   sink?: Sink;
@@ -65,7 +67,7 @@ export function startDaemon(options: {
     logger: createSilentLogger(),
     clock: options.clock ?? new SystemClock(),
     sink: options.sink ?? sinkFor(options.settings),
-    modules: options.modules,
+    modules: [builtinChecksModule, ...(options.modules ?? [])],
     cloudWatch: options.cloudWatch,
     maxStartJitterMs: 50,
   });

@@ -5,7 +5,7 @@
  * oversized, whether or not the test looked at it.
  */
 import dgram from 'node:dgram';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import unixDgram from 'unix-dgram';
 import { validateDatagram } from './dogstatsd-validator.js';
 
@@ -41,6 +41,13 @@ export interface UdpListener extends DogStatsdListener {
 
 export interface UdsListener extends DogStatsdListener {
   readonly path: string;
+  /**
+   * The Agent goes away without losing what already reached its socket: the socket is connected to a
+   * decoy, which makes Linux refuse every other sender's datagram (EPERM); what is in the buffer is read;
+   * then the socket closes and its file is removed. Closing at once would drop the datagrams still in
+   * the buffer, which the sender counted as delivered: a loss of the harness, not of the sender.
+   */
+  goDown(): Promise<void>;
 }
 
 class DatagramRecorder {
@@ -116,6 +123,12 @@ class DatagramRecorder {
 export interface UdpListenerOptions extends ListenerOptions {
   /** Bind this port (0 or absent: a random free one). */
   readonly port?: number;
+  /**
+   * SO_RCVBUF, as the Agent's `dogstatsd_so_rcvbuf` sets it (capped by net.core.rmem_max); absent: the
+   * OS default. A listener that shares its process with the emulator can be kept from reading for
+   * longer than a default buffer lasts.
+   */
+  readonly receiveBufferBytes?: number;
 }
 
 export interface RestartableUdpListener extends UdpListener {
@@ -127,10 +140,36 @@ export interface RestartableUdpListener extends UdpListener {
   goDown(): Promise<void>;
   /** The Agent is back on the same port. */
   comeBack(): Promise<void>;
+  /**
+   * Datagrams the kernel dropped because this listener's receive buffer was full (Linux's per-socket
+   * `drops` in /proc/net/udp, summed over every socket the listener bound): a loss no sender can see
+   * over UDP, so a test tells it apart from the sender's. 0 where /proc is not there.
+   */
+  kernelDrops(): number;
 }
 
-async function bindUdp(port: number, recorder: DatagramRecorder): Promise<dgram.Socket> {
-  const socket = dgram.createSocket('udp4');
+/** The `drops` column of /proc/net/udp for the socket bound to 127.0.0.1:`port`, if any. */
+function udpDropsOf(port: number): number {
+  let table: string;
+  try {
+    table = readFileSync('/proc/net/udp', 'utf8');
+  } catch {
+    return 0;
+  }
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  for (const row of table.split('\n').slice(1)) {
+    const fields = row.trim().split(/\s+/);
+    if (fields[1] === local && fields[2] === '00000000:0000') return Number(fields[fields.length - 1]) || 0;
+  }
+  return 0;
+}
+
+async function bindUdp(
+  port: number,
+  recorder: DatagramRecorder,
+  receiveBufferBytes: number | undefined,
+): Promise<dgram.Socket> {
+  const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: receiveBufferBytes });
   socket.on('message', (message) => recorder.record(message));
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
@@ -142,16 +181,23 @@ async function bindUdp(port: number, recorder: DatagramRecorder): Promise<dgram.
   return socket;
 }
 
-/** A UDP listener on 127.0.0.1 (a random port unless given), with the OS-default receive buffer. */
+/** A UDP listener on 127.0.0.1 (a random port unless given), with the OS-default receive buffer unless given. */
 export async function startUdpListener(options: UdpListenerOptions = {}): Promise<RestartableUdpListener> {
   const recorder = new DatagramRecorder(options.maxDatagramBytes ?? UDP_MAX_DATAGRAM_BYTES);
-  let socket: dgram.Socket | undefined = await bindUdp(options.port ?? 0, recorder);
+  let socket: dgram.Socket | undefined = await bindUdp(
+    options.port ?? 0,
+    recorder,
+    options.receiveBufferBytes,
+  );
   const { address, port } = socket.address();
+  /** Drops of the sockets closed so far (the kernel forgets a socket's count when it closes). */
+  let closedDrops = 0;
   const closeSocket = (): Promise<void> =>
     new Promise<void>((resolve) => {
       const open = socket;
       socket = undefined;
       if (!open) return resolve();
+      closedDrops += udpDropsOf(port);
       open.close(() => resolve());
     });
   return {
@@ -174,8 +220,9 @@ export async function startUdpListener(options: UdpListenerOptions = {}): Promis
       await closeSocket();
     },
     async comeBack() {
-      if (!socket) socket = await bindUdp(port, recorder);
+      if (!socket) socket = await bindUdp(port, recorder, options.receiveBufferBytes);
     },
+    kernelDrops: () => closedDrops + (socket ? udpDropsOf(port) : 0),
     close: () => recorder.close(closeSocket),
   };
 }
@@ -194,19 +241,39 @@ export function startUdsListener(path: string, options: ListenerOptions = {}): P
       socket.off('error', reject);
       socket.on('error', () => undefined);
       let closed = false;
+      const closeSocket = (): void => {
+        if (!closed) {
+          closed = true;
+          socket.close();
+          rmSync(path, { force: true });
+        }
+      };
       resolve({
         path,
+        async goDown() {
+          if (closed) return;
+          const decoyPath = `${path}.decoy`;
+          rmSync(decoyPath, { force: true });
+          const decoy = unixDgram.createSocket('unix_dgram');
+          decoy.on('error', () => undefined);
+          decoy.bind(decoyPath);
+          socket.connect(decoyPath);
+          let count = -1;
+          while (recorder.datagrams.length !== count) {
+            count = recorder.datagrams.length;
+            await new Promise((r) => setTimeout(r, 30));
+          }
+          closeSocket();
+          decoy.close();
+          rmSync(decoyPath, { force: true });
+        },
         datagrams: recorder.datagrams,
         lines: () => recorder.lines(),
         waitFor: (condition, timeoutMs) => recorder.waitFor(condition, timeoutMs),
         clear: () => recorder.clear(),
         close: () =>
           recorder.close(() => {
-            if (!closed) {
-              closed = true;
-              socket.close();
-              rmSync(path, { force: true });
-            }
+            closeSocket();
             return Promise.resolve();
           }),
       });

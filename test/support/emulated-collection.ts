@@ -8,11 +8,11 @@ import { normalizeTag } from '../../core/check/normalize.js';
 import type { CloudWatchModuleOptions } from '../../core/cloudwatch/cloudwatch-check.js';
 import {
   AwsEmulator,
-  DEFAULT_ACCOUNT,
+  BARE_WORLD,
   type AwsEmulatorOptions,
   type Series,
   type WorldOptions,
-} from '../emulator/index.js';
+} from '../../emulator/index.js';
 import { CollectionHarness } from './collection-harness.js';
 import { sinkFor, TempWorkspace, testSettings } from './daemon-harness.js';
 import { startUdpListener, type RestartableUdpListener } from './dogstatsd-listener.js';
@@ -24,22 +24,9 @@ export const MINUTE = 60_000;
 /** A fixed, minute-aligned start so expected windows are easy to state. */
 export const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
 
-/** One account, us-east-1, nothing in it: tests add just the resources they need. */
+/** The emulator's bare world (one account, us-east-1, nothing in it), created 6 h before T0, plus `overrides`. */
 export function bareWorld(overrides: WorldOptions = {}): WorldOptions {
-  return {
-    regions: ['us-east-1'],
-    accounts: [DEFAULT_ACCOUNT],
-    functions: 0,
-    edgeFunctions: 0,
-    dottedFunction: false,
-    eventSourceMappings: 0,
-    restApis: 0,
-    httpApis: 0,
-    websocketApis: 0,
-    rekognitionOperations: 0,
-    createdAtMs: T0 - 6 * 3600_000,
-    ...overrides,
-  };
+  return { ...BARE_WORLD, createdAtMs: T0 - 6 * 3600_000, ...overrides };
 }
 
 /** A world series' identifying tags as they appear on the wire (dimensions, region). */

@@ -3,8 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseMetricTable, type MetricRow } from '../../core/cloudwatch/metric-table.js';
 import { packageRoot } from '../../core/package-root.js';
-import { readStatistic } from '../emulator/datapoints.js';
-import type { Series, World } from '../emulator/world.js';
+import { readStatistic, type Series, type World } from '../../emulator/index.js';
 
 /** The project's metric contract of one check (its metadata.csv), as the tests hold emissions to it. */
 export function metricTable(check: string): MetricRow[] {

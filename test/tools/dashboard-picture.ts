@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { DashboardJson, WidgetJson } from '../../core/assets/asset.js';
+import type { DashboardJson, WidgetJson } from '../../core/check/asset.js';
 import { packageRoot } from '../../core/package-root.js';
 
 const COLUMN_PX = 104;

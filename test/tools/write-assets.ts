@@ -7,7 +7,7 @@
 import 'reflect-metadata';
 import { mkdirSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Asset } from '../../core/assets/asset.js';
+import type { Asset } from '../../core/check/asset.js';
 import { buildAssets, checkAssetSources } from '../../core/assets/asset-set.js';
 import { selfAssetSource } from '../../core/assets/self-assets.js';
 import { packageRoot } from '../../core/package-root.js';

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { v1 } from '@datadog/datadog-api-client';
-import type { Asset } from '../../core/assets/asset.js';
+import type { Asset } from '../../core/check/asset.js';
 import { buildAssets, checkAssetSources } from '../../core/assets/asset-set.js';
 import { selfAssetSource } from '../../core/assets/self-assets.js';
 import { builtinAssets } from '../tools/write-assets.js';

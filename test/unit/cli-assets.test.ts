@@ -7,7 +7,7 @@ import { after, test } from 'node:test';
 import { TempWorkspace } from '../support/daemon-harness.js';
 import { assetFilePath, builtinAssets } from '../tools/write-assets.js';
 
-const CLI = fileURLToPath(new URL('../../core/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../app/main.js', import.meta.url));
 const run = promisify(execFile);
 const workspace = new TempWorkspace();
 after(() => workspace.cleanup());

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { cheapestOf } from '../support/resource-usage.js';
 
-const CLI = fileURLToPath(new URL('../../core/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../app/main.js', import.meta.url));
 /** What these commands may add to a bare Node process (the target: well under 100 ms, 50 MB). */
 const MAX_EXTRA_CPU_MS = 60;
 const MAX_EXTRA_RSS_MIB = 12;

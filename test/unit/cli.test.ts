@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { test } from 'node:test';
 import { packageRoot } from '../../core/package-root.js';
 
-const CLI = fileURLToPath(new URL('../../core/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../app/main.js', import.meta.url));
 const run = promisify(execFile);
 const { version } = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as {
   version: string;

@@ -8,10 +8,10 @@ import { execFile } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { DemoScreen, wrap, type ScreenStream } from '../../core/cli/demo-screen.js';
+import { DemoScreen, wrap, type ScreenStream } from '../../app/demo-screen.js';
 import { SDK_WARNING_SWITCH, takeOverSdkNodeWarning } from '../../core/runtime/node-support.js';
 
-const CLI = fileURLToPath(new URL('../../core/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../app/main.js', import.meta.url));
 const run = promisify(execFile);
 const ESC = '\u001b[';
 
@@ -109,6 +109,8 @@ test('npm start (the demo) fits 80 columns, shows progress and no SDK warning mi
   assert.match(stdout, /^ +3\/3 s +CloudWatch time \d\d:\d\dZ +[\d,]+ lines received$/m);
   for (const check of ['amazon_lambda', 'amazon_api_gateway', 'amazon_rekognition'])
     assert.match(stdout, new RegExp(`■ ${check}: \\d+ metric names`));
+  // Events are events, not metric names.
+  assert.doesNotMatch(stdout, /_e\{/);
   assert.doesNotMatch(`${stdout}${stderr}`, /NodeVersionSupportWarning|\(node:\d+\) Warning/);
   if (Number(process.versions.node.split('.')[0]) < 22)
     assert.match(stdout, /Note: Node v[\d.]+: supported by dogwatch/);

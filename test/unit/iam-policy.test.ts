@@ -1,8 +1,10 @@
 /**
- * iam/dogwatch-policy.json must grant exactly the AWS actions the code calls. The code's calls are found by
- * reading the TypeScript sources under core/ and checks/ (imports from @aws-sdk/*, then `new XCommand(...)`,
- * `paginateX(...)` and credential-provider calls), and mapped to IAM actions with an explicit table: a new SDK
- * command fails this test until someone decides which IAM action it needs.
+ * iam/dogwatch-policy.json and the action table of iam/README.md are what the AWS API declarations give
+ * (core/aws/core-aws-apis.ts and the checks' `awsApis`; `npm run iam:generate` writes them), and the
+ * declarations match the code: the TypeScript sources under core/ and checks/ are read (imports from
+ * @aws-sdk/*, then `new XCommand(...)`, `paginateX(...)` and credential-provider calls), each SDK command
+ * is attributed to the declared client its module exports, and every command must have a declared IAM
+ * action, every declared action a command that uses it.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
@@ -10,43 +12,26 @@ import { dirname, join, relative } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
-
-/** What one SDK symbol costs in IAM. `resource` narrows apigateway:GET to the paths the call reads. */
-interface IamMapping {
-  readonly actions: readonly string[];
-  readonly resource?: string;
-}
+import {
+  actionTable,
+  awsApiRegistry,
+  policyText,
+  POLICY_FILE,
+  README_FILE,
+} from '../tools/write-iam-policy.js';
 
 /**
- * `<module>#<exported name>` → IAM. Keyed by module because names repeat across clients (GetStagesCommand
- * exists in both API Gateway clients).
+ * Credential providers that call AWS on the SDK's behalf: the declared client and operation of their call
+ * (null: no permission policy action; env, profile, IRSA — AssumeRoleWithWebIdentity is granted by the
+ * role's trust policy —, container and instance metadata).
  */
-const IAM_BY_SDK_SYMBOL: Readonly<Record<string, IamMapping>> = {
-  '@aws-sdk/client-cloudwatch#ListMetricsCommand': { actions: ['cloudwatch:ListMetrics'] },
-  '@aws-sdk/client-cloudwatch#GetMetricDataCommand': { actions: ['cloudwatch:GetMetricData'] },
-  '@aws-sdk/client-lambda#ListFunctionsCommand': { actions: ['lambda:ListFunctions'] },
-  '@aws-sdk/client-resource-groups-tagging-api#GetResourcesCommand': { actions: ['tag:GetResources'] },
-  '@aws-sdk/client-api-gateway#GetRestApisCommand': { actions: ['apigateway:GET'], resource: '/restapis' },
-  '@aws-sdk/client-api-gateway#GetStagesCommand': {
-    actions: ['apigateway:GET'],
-    resource: '/restapis/*/stages',
-  },
-  '@aws-sdk/client-apigatewayv2#GetApisCommand': { actions: ['apigateway:GET'], resource: '/apis' },
-  '@aws-sdk/client-apigatewayv2#GetStagesCommand': {
-    actions: ['apigateway:GET'],
-    resource: '/apis/*/stages',
-  },
-  '@aws-sdk/client-sts#GetCallerIdentityCommand': { actions: ['sts:GetCallerIdentity'] },
-  '@aws-sdk/client-account#ListRegionsCommand': { actions: ['account:ListRegions'] },
-  // role_arn: the SDK calls STS AssumeRole (and refreshes before expiry).
-  '@aws-sdk/credential-providers#fromTemporaryCredentials': { actions: ['sts:AssumeRole'] },
-  // Env, profile, IRSA (AssumeRoleWithWebIdentity is granted by the role's trust policy), container and
-  // instance metadata: no permission policy action.
-  '@aws-sdk/credential-providers#fromNodeProviderChain': { actions: [] },
+const CREDENTIAL_PROVIDER_CALLS: Readonly<Record<string, { client: string; operation: string } | null>> = {
+  '@aws-sdk/credential-providers#fromTemporaryCredentials': { client: 'sts', operation: 'AssumeRole' },
+  '@aws-sdk/credential-providers#fromNodeProviderChain': null,
 };
 
 export interface SdkUse {
-  /** `<module>#<exported name>`, the key of IAM_BY_SDK_SYMBOL. */
+  /** `<module>#<exported name>`. */
   readonly symbol: string;
   /** `file:line`. */
   readonly where: string;
@@ -190,10 +175,7 @@ const asList = (value: string | string[] | undefined): string[] =>
   value === undefined ? [] : Array.isArray(value) ? value : [value];
 
 const root = repoRoot();
-const policy = JSON.parse(readFileSync(join(root, 'iam', 'dogwatch-policy.json'), 'utf8')) as {
-  Version: string;
-  Statement: PolicyStatement[];
-};
+const registry = awsApiRegistry();
 
 function scanCode(): SourceScan {
   const uses: SdkUse[] = [];
@@ -207,7 +189,28 @@ function scanCode(): SourceScan {
 }
 
 const code = scanCode();
-const sorted = (values: Iterable<string>): string[] => [...new Set(values)].sort();
+
+/** An SDK use as (declared client, operation); undefined for calls that need no action. */
+interface AttributedUse extends SdkUse {
+  readonly call?: { readonly client: string; readonly operation: string };
+  readonly problem?: string;
+}
+
+/** Which declared client's module exports the command, and which operation it is. */
+async function attribute(use: SdkUse): Promise<AttributedUse> {
+  if (use.symbol in CREDENTIAL_PROVIDER_CALLS)
+    return { ...use, call: CREDENTIAL_PROVIDER_CALLS[use.symbol] ?? undefined };
+  const [module = '', name = ''] = use.symbol.split('#');
+  if (!CLIENT_MODULE.test(module))
+    return { ...use, problem: 'a credential provider this test does not know' };
+  const exported = Object.values((await import(module)) as Record<string, unknown>);
+  const client = registry.declaredClients.find((declared) => exported.includes(declared.sdkClient));
+  if (!client) return { ...use, problem: `no declared client is exported by ${module}` };
+  const operation = name.replace(/Command$/, '').replace(/^(paginate|waitFor|waitUntil)/, '');
+  return { ...use, call: { client: client.id, operation } };
+}
+
+const attributed = await Promise.all(code.uses.map(attribute));
 
 test('the scanner follows aliases and namespaces, ignores types and comments, and flags what it cannot map', () => {
   const scan = scanSource(
@@ -239,50 +242,49 @@ test('the scanner follows aliases and namespaces, ignores types and comments, an
 
 test('the scan of core/ and checks/ finds the AWS calls and nothing it cannot attribute', () => {
   assert.deepEqual(code.problems, []);
+  assert.deepEqual(
+    attributed.filter((use) => use.problem).map((use) => `${use.where}: ${use.symbol}: ${use.problem}`),
+    [],
+  );
   // A scan that finds nothing would make the other tests pass vacuously.
   assert.ok(code.uses.some((use) => use.symbol.endsWith('#GetMetricDataCommand')));
 });
 
-test('every AWS SDK command the code uses has an IAM mapping', () => {
-  const unknown = code.uses.filter((use) => IAM_BY_SDK_SYMBOL[use.symbol] === undefined);
+test('every AWS call in the code has a declared IAM action, and every declared action a call', () => {
+  const undeclared = attributed.filter(
+    (use) => use.call && registry.declaredIamAction(use.call.client, use.call.operation) === undefined,
+  );
   assert.deepEqual(
-    unknown.map((use) => `${use.where}: ${use.symbol}`),
+    undeclared.map((use) => `${use.where}: ${use.call!.client} ${use.call!.operation}`),
     [],
-    'add these to IAM_BY_SDK_SYMBOL with the IAM action(s) they need, then to iam/dogwatch-policy.json',
+    'declare the IAM action of these calls in the awsApis of their check (or in core/aws/core-aws-apis.ts)',
+  );
+  const called = new Set(
+    attributed.flatMap((use) => (use.call ? [`${use.call.client} ${use.call.operation}`] : [])),
+  );
+  assert.deepEqual(
+    registry
+      .declaredOperations()
+      .map((d) => `${d.clientId} ${d.operation}`)
+      .filter((call) => !called.has(call)),
+    [],
+    'these declared calls are made nowhere in core/ or checks/: remove them from the declarations',
   );
 });
 
-test('iam/dogwatch-policy.json grants exactly the actions the code calls', () => {
-  const needed = sorted(code.uses.flatMap((use) => IAM_BY_SDK_SYMBOL[use.symbol]?.actions ?? []));
-  const granted = sorted(policy.Statement.flatMap((statement) => asList(statement.Action)));
-  assert.deepEqual(
-    needed.filter((action) => !granted.includes(action)),
-    [],
-    'the code calls these, the policy does not grant them',
-  );
-  assert.deepEqual(
-    granted.filter((action) => !needed.includes(action)),
-    [],
-    'the policy grants these, no code calls them',
-  );
+test('iam/dogwatch-policy.json is what the declarations give (npm run iam:generate)', () => {
+  assert.equal(readFileSync(POLICY_FILE, 'utf8'), policyText(registry));
 });
 
-test('apigateway:GET is limited to the paths the inventory reads', () => {
-  const paths = sorted(
-    code.uses
-      .map((use) => IAM_BY_SDK_SYMBOL[use.symbol])
-      .filter((mapping) => mapping?.actions.includes('apigateway:GET'))
-      .map((mapping) => `arn:aws:apigateway:*::${mapping!.resource}`),
-  );
-  const granted = sorted(
-    policy.Statement.filter((s) => asList(s.Action).includes('apigateway:GET')).flatMap((s) =>
-      asList(s.Resource),
-    ),
-  );
-  assert.deepEqual(granted, paths);
+test('iam/README.md holds the action table the declarations give (npm run iam:generate)', () => {
+  assert.ok(readFileSync(README_FILE, 'utf8').includes(actionTable(registry)));
 });
 
 test('the policy is well formed and sts:AssumeRole is alone, on named roles only', () => {
+  const policy = JSON.parse(readFileSync(POLICY_FILE, 'utf8')) as {
+    Version: string;
+    Statement: PolicyStatement[];
+  };
   assert.equal(policy.Version, '2012-10-17');
   for (const statement of policy.Statement) {
     assert.equal(statement.Effect, 'Allow', `${statement.Sid}: only Allow statements`);
@@ -292,15 +294,16 @@ test('the policy is well formed and sts:AssumeRole is alone, on named roles only
       assert.match(action, /^[a-z0-9-]+:[A-Za-z]+$/, 'no wildcards');
     assert.ok(asList(statement.Resource).length > 0, `${statement.Sid}: a Resource`);
   }
+  const actions = policy.Statement.flatMap((s) => asList(s.Action));
+  assert.equal(new Set(actions).size, actions.length, 'each action in one statement');
   const assume = policy.Statement.filter((s) => asList(s.Action).includes('sts:AssumeRole'));
   assert.equal(assume.length, 1);
   assert.deepEqual(asList(assume[0]!.Action), ['sts:AssumeRole'], 'AssumeRole in a statement of its own');
   for (const resource of asList(assume[0]!.Resource))
     assert.match(resource, /^arn:aws[a-z-]*:iam::\d{12}:role\/[^*]+$/, 'AssumeRole on named roles, never *');
-});
-
-test('iam/README.md explains every granted action', () => {
-  const readme = readFileSync(join(root, 'iam', 'README.md'), 'utf8');
-  for (const action of sorted(policy.Statement.flatMap((s) => asList(s.Action))))
-    assert.ok(readme.includes(`\`${action}\``), `iam/README.md does not mention ${action}`);
+  const apiGateway = policy.Statement.filter((s) => asList(s.Action).includes('apigateway:GET'));
+  assert.ok(
+    apiGateway.every((s) => !asList(s.Resource).includes('*')),
+    'apigateway:GET on the paths the inventory reads, never *',
+  );
 });

@@ -13,7 +13,7 @@ import {
   useLeanCloudWatchCodec,
 } from '../../../core/aws/lean-cloudwatch-codec.js';
 import { ManualClock } from '../../../core/clock.js';
-import { AwsEmulator } from '../../emulator/index.js';
+import { AwsEmulator } from '../../../emulator/index.js';
 import { useEmulatorCredentials } from '../../support/collection-harness.js';
 
 const T0 = Date.UTC(2026, 0, 5, 12, 0, 30);

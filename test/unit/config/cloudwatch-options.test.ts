@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Container } from 'inversify';
+import { builtinChecksModule } from '../../../checks/index.js';
 import type { CheckDefinition } from '../../../core/check/check.js';
 import { isKnownRegion, suggestRegion } from '../../../core/aws/aws-regions.js';
 import { isCloudWatchStatistic, suggestStatistic } from '../../../core/cloudwatch/cloudwatch-statistics.js';
@@ -25,6 +26,7 @@ before(() => {
     logger: createSilentLogger(),
     status: new StatusRegistry(),
     stateDir: '/nonexistent',
+    modules: [builtinChecksModule],
   });
   definitions = checkDefinitions(container);
 });
@@ -139,5 +141,20 @@ describe('hints', () => {
     assert.equal(problem!.line, 4);
     assert.doesNotMatch(problem!.hint ?? '', /bracket|quote/);
     assert.match(problem!.hint ?? '', /indent/);
+  });
+});
+
+describe('enhanced_metrics', () => {
+  test('needs collect_logs: refused where it is written, with the fix', async () => {
+    const [problem, ...more] = await problemsFor('regions: [us-east-1]\n    enhanced_metrics: true');
+    assert.deepEqual(more, []);
+    assert.equal(problem!.keyPath, 'instances[0].enhanced_metrics');
+    assert.equal(problem!.line, 4);
+    assert.match(problem!.message, /^expected collect_logs: true beside enhanced_metrics/);
+    assert.equal(problem!.hint, 'add `collect_logs: true` to this instance, or remove `enhanced_metrics`');
+    assert.deepEqual(
+      await problemsFor('regions: [us-east-1]\n    collect_logs: true\n    enhanced_metrics: true'),
+      [],
+    );
   });
 });

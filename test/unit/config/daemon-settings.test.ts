@@ -144,6 +144,20 @@ describe('daemon settings', () => {
     );
   });
 
+  test("a DOGWATCH_LOGS_URL that is not the local Agent's TCP listener is refused, saying what is expected", () => {
+    for (const found of [
+      'https://http-intake.logs.datadoghq.com',
+      'tcp://intake.logs.datadoghq.eu:10516',
+      'udp://127.0.0.1:10518',
+    ]) {
+      const error = problemsOf(() => load({ env: { DOGWATCH_LOGS_URL: found } }));
+      assert.equal(
+        String(error.problems[0]),
+        `environment: DOGWATCH_LOGS_URL: expected tcp://host:port, the local Agent's TCP logs listener (not Datadog's intake: the Agent forwards to it), found "${found}" — fix: fix or unset DOGWATCH_LOGS_URL`,
+      );
+    }
+  });
+
   test('DD_TAGS (space or comma separated) replaces file tags; DD_ENV, DD_SERVICE, DD_VERSION add tags', () => {
     const readFile = files({ [resolve(CWD, 'dogwatch.yaml')]: 'tags: [team:core, tier:1]\n' });
     assert.deepEqual(load({ readFile, env: { DD_ENV: 'prod' } }).tags, ['team:core', 'tier:1', 'env:prod']);

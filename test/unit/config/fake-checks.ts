@@ -1,9 +1,10 @@
 /** Small check definitions and conf.d builders shared by the config tests. */
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import type { Check, CheckDefinition } from '../../../core/check/check.js';
+import { writeSecretBackendScript } from '../../support/secret-backend.js';
 
 class IdleCheck implements Check {
   run(): Promise<void> {
@@ -75,28 +76,11 @@ export const CANARY = 'CANARY-SECRET-123';
  */
 export async function writeSecretBackend(): Promise<{ command: string; callsLog: string }> {
   const dir = await tempDir('dogwatch-secrets-');
-  const command = join(dir, 'secret-backend.mjs');
   const callsLog = join(dir, 'calls.log');
-  await writeFile(
-    command,
-    `#!${process.execPath}
-import { appendFileSync } from 'node:fs';
-let input = '';
-process.stdin.setEncoding('utf8');
-process.stdin.on('data', (chunk) => { input += chunk; });
-process.stdin.on('end', () => {
-  const request = JSON.parse(input);
-  appendFileSync(${JSON.stringify(callsLog)}, JSON.stringify(request) + '\\n');
-  const out = {};
-  for (const handle of request.secrets) {
-    out[handle] = handle.startsWith('good')
-      ? { value: ${JSON.stringify(CANARY)} + '-' + handle, error: null }
-      : { value: null, error: 'no such secret' };
-  }
-  process.stdout.write(JSON.stringify(out));
-});
-`,
-  );
-  await chmod(command, 0o700);
+  const command = writeSecretBackendScript(join(dir, 'secret-backend.mjs'), {
+    prefixRule: { handlePrefix: 'good', valuePrefix: CANARY },
+    unknownError: 'no such secret',
+    callsLog,
+  });
   return { command, callsLog };
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { loadConfd } from '../../../core/config/confd-loader.js';
@@ -10,6 +10,7 @@ import {
   secretHandleOf,
 } from '../../../core/config/secret-resolver.js';
 import { secretBackendPermissionProblem } from '../../../core/config/secret-backend-permissions.js';
+import { writeNodeScript } from '../../support/secret-backend.js';
 import { CANARY, definitions, writeConfd, writeSecretBackend, removeTempDirs } from './fake-checks.js';
 
 after(removeTempDirs);
@@ -62,11 +63,7 @@ test('secretHandleOf accepts only a whole ENC[...] value', () => {
 
 test('backend failures reject with SecretBackendError and never quote its output', async () => {
   const dir = (await writeSecretBackend()).command.replace(/secret-backend\.mjs$/, '');
-  const script = async (name: string, body: string) => {
-    const path = join(dir, name);
-    await writeFile(path, `#!${process.execPath}\n${body}\n`, { mode: 0o700 });
-    return path;
-  };
+  const script = (name: string, body: string): string => writeNodeScript(join(dir, name), body);
   // Only the slow backend meets the timeout: the others get one no loaded machine reaches.
   const cases: Array<[string, string, RegExp, number]> = [
     ['garbage.mjs', `process.stdout.write('${CANARY} not json');`, /did not print valid JSON/, 30],
@@ -74,7 +71,7 @@ test('backend failures reject with SecretBackendError and never quote its output
     ['slow.mjs', 'setTimeout(() => {}, 60000);', /timed out after 0.3s/, 0.3],
   ];
   for (const [name, body, expected, timeoutSeconds] of cases) {
-    const resolver = new CommandSecretResolver({ command: await script(name, body), timeoutSeconds });
+    const resolver = new CommandSecretResolver({ command: script(name, body), timeoutSeconds });
     await assert.rejects(resolver.resolve(['h']), (error: unknown) => {
       assert.ok(error instanceof SecretBackendError);
       assert.match(error.message, expected);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { formatKeyPath } from '../../../core/config/config-problem.js';
-import { closestMatch, levenshtein } from '../../../core/config/did-you-mean.js';
+import { closestMatch, levenshtein } from '../../../core/messages/did-you-mean.js';
 import { substituteEnv } from '../../../core/config/env-substitution.js';
 import { canonicalJson, instanceId } from '../../../core/config/instance-id.js';
 import { parseListenAddress } from '../../../core/config/listen-address.js';

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createSilentLogger } from '../../../core/log/logger.js';
+import { Delivery } from '../../../core/sink/delivery.js';
 import { DogStatsdSink, type DogStatsdSinkTuning } from '../../../core/sink/dogstatsd-sink.js';
 import type { MetricSample } from '../../../core/sink/samples.js';
 import { startUdsListener } from '../../support/dogstatsd-listener.js';
@@ -40,6 +41,30 @@ describe('DogStatsdSink over UDS', () => {
   });
   after(() => {
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a socket that refuses us (EPERM) is an unreachable Agent: runs fail, nothing is dropped as bad', async () => {
+    const path = nextPath();
+    const listener = await startUdsListener(path);
+    const sink = new DogStatsdSink({ transport: 'uds', path, logger, ...fast });
+    try {
+      sink.submit(metric(1));
+      await sink.flush();
+      await listener.waitFor(1);
+      // The listener connects itself to a decoy: Linux then refuses every other sender with EPERM.
+      const down = listener.goDown();
+      const delivery = new Delivery();
+      sink.submit(metric(2), delivery);
+      await assert.rejects(
+        delivery.settle(),
+        /not delivered: the Datadog Agent at unix:\/\/.* is unreachable \(EPERM\)/,
+      );
+      assert.equal(sink.health().reachable, false);
+      await down;
+    } finally {
+      await sink.close();
+      await listener.close();
+    }
   });
 
   it('sends exact datagrams, packed up to 8192 bytes', async () => {
@@ -179,5 +204,50 @@ describe('DogStatsdSink over UDS', () => {
       await sink.close();
       await sink.close();
     }
+  });
+  it('a group spanning datagrams hears of each delivered prefix, at datagram boundaries, before it settles', async () => {
+    const path = nextPath();
+    const listener = await startUdsListener(path);
+    const sink = new DogStatsdSink({ transport: 'uds', path, logger, maxDatagramBytes: 512, ...fast });
+    try {
+      const delivery = new Delivery();
+      const samples = 30;
+      for (let i = 0; i < samples; i++) sink.submit(metric(i), delivery);
+      const progress: number[] = [];
+      await new Promise<void>((resolve, reject) =>
+        delivery.onSettled((error, delivered) => {
+          if (delivered !== undefined) progress.push(delivered);
+          else if (error) reject(error);
+          else resolve();
+        }, samples),
+      );
+      await listener.waitFor((lines) => lines.length === samples);
+      const boundaries: number[] = [];
+      let lines = 0;
+      for (const datagram of listener.datagrams)
+        boundaries.push((lines += String(datagram).split('\n').length));
+      assert.ok(boundaries.length > 3, `${boundaries.length} datagrams`);
+      assert.deepEqual(progress, boundaries.slice(0, -1), 'one report per datagram but the last');
+    } finally {
+      await sink.close();
+      await listener.close();
+    }
+  });
+
+  it('no progress once a sample failed, nor when the sinks took a different number of samples', () => {
+    const reports: number[] = [];
+    const failing = new Delivery();
+    failing.expect(3);
+    failing.onSettled((_, n) => n !== undefined && reports.push(n), 3);
+    failing.delivered(1);
+    failing.failed(1, 'gone');
+    failing.delivered(1);
+    assert.deepEqual(reports, [1]);
+    const fannedOut = new Delivery();
+    fannedOut.expect(4); // two samples, each taken by two sinks
+    fannedOut.onSettled((_, n) => n !== undefined && reports.push(n), 2);
+    fannedOut.delivered(1);
+    fannedOut.delivered(2);
+    assert.deepEqual(reports, [1], 'a count of deliveries to two sinks is not a prefix of samples');
   });
 });

@@ -19,6 +19,7 @@ import { createSilentLogger } from '../../../core/log/logger.js';
 import { cursorId, legacyQueryId } from '../../../core/state/cursor-id.js';
 import { CursorStore, CursorUpdates, StateWriteError } from '../../../core/state/cursor-store.js';
 import { diskFullWhileFlagged, nodeStateFiles } from '../../../core/state/state-files.js';
+import { afterSettlement, settleTogether } from '../../../core/sink/settlement.js';
 
 const DAY = 86_400_000;
 const A = cursorId([
@@ -90,6 +91,37 @@ describe('CursorStore', () => {
     store = await open();
     assert.deepEqual(store.get(A)!.seen, ['evt-1']);
     assert.equal(store.get(B)!.w, 60_000);
+  });
+
+  test('the records of one settlement, from every source, are one journal record written at its end', async () => {
+    const crashes: string[] = [];
+    const store = new CursorStore({
+      stateDir: dir,
+      logger: createSilentLogger(),
+      clock,
+      crashPoint: (name) => crashes.push(name),
+    });
+    await store.load();
+    await store.prepareToWrite();
+    const journal = (): string[] =>
+      readFileSync(join(dir, 'cursors-0.journal'), 'utf8').replace(/\0+$/, '').split('\n').filter(Boolean);
+    const before = journal().length;
+    settleTogether(() => {
+      // Two sources settled by one datagram: one records at once, the other defers to the end.
+      store.record(updates([A, 60_000, [120_000]]));
+      afterSettlement(() => {
+        store.record(updates([B, 60_000, []]));
+        afterSettlement(() => crashes.push(`after: ${journal().length - before} record(s)`), 'after');
+      });
+      store.record(updates([A, 180_000, []]));
+      assert.equal(journal().length, before, 'nothing is written before the settlement ends');
+    });
+    assert.deepEqual(crashes, ['after-journal', 'after: 1 record(s)']);
+    assert.equal(journal().length, before + 1);
+    assert.match(journal().at(-1)!, new RegExp(`"${A}":\\[180000\\],"${B}":\\[60000\\]`));
+    const reopened = await open();
+    assert.equal(reopened.get(A)!.w, 180_000);
+    assert.equal(reopened.get(B)!.w, 60_000);
   });
 
   test('a store that is only loaded (dogwatch check without --emit) writes nothing', async () => {
