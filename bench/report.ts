@@ -1,4 +1,5 @@
 /** Figures from worker results, the JSON shape (stable: other tools read it) and BENCHMARKS.md. */
+import { type CommandCost, cliCostSection } from './cli-cost.js';
 import type { LogsResults } from './logs.js';
 import type { ProfileSummary } from './profile.js';
 import { STALL_TICK_MS } from './stall-attribution.js';
@@ -131,6 +132,8 @@ export interface BenchResults {
   cpu_profile: ProfileSummary | undefined;
   /** The logs section (bench/logs.ts); absent from quick runs and results from before. */
   logs?: LogsResults;
+  /** `--version` and `health` as whole processes beside bare Node (bench/cli-cost.ts); absent from results from before. */
+  cli_cost?: CommandCost[];
   load:
     | {
         queries: number;
@@ -722,6 +725,7 @@ export function renderMarkdown(b: BenchResults): string {
   );
   if (b.load) out.push(loadFindings(b.load));
   if (b.logs) out.push(logsSection(b.logs));
+  if (b.cli_cost) out.push(cliCostSection(b.cli_cost));
   out.push('');
   out.push('## Reproduce');
   out.push('');

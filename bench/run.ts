@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { type Clock, ScaledClock } from '../core/clock.js';
 import { AwsEmulator } from '../emulator/index.js';
 import type { Call, HandlerResult } from '../emulator/call.js';
+import { type CommandCost, measureCliCost } from './cli-cost.js';
 import type { CapturedExchange } from './floor.js';
 import { DEFAULT_LOGS_OPTIONS, type LogsResults, runLogsBench } from './logs.js';
 import { analyseProfile, type ProfileSummary } from './profile.js';
@@ -369,6 +370,7 @@ async function main(): Promise<void> {
   let profile: ProfileSummary | undefined;
   let load: BenchResults['load'];
   let logs: LogsResults | undefined;
+  let cliCost: CommandCost[] | undefined;
   let workerSeq = 0;
 
   try {
@@ -554,6 +556,10 @@ async function main(): Promise<void> {
       load = { ...loadFigures(result, gotUdp, gotUds), emulator_nice: emulatorNice };
     }
     if (args.logs) logs = await runLogsBench(DEFAULT_LOGS_OPTIONS, log);
+    if (!args.loadOnly && !args.logsOnly) {
+      log('command-line cost: --version and health beside bare node');
+      cliCost = await measureCliCost();
+    }
   } finally {
     udp.child.send('exit');
     uds.child.send('exit');
@@ -569,6 +575,7 @@ async function main(): Promise<void> {
     cpu_profile: profile,
     load,
     ...(logs ? { logs } : {}),
+    ...(cliCost ? { cli_cost: cliCost } : {}),
     elapsed_s: round((Date.now() - started) / 1000, 1),
   };
   writeFileSync(args.out, `${JSON.stringify(out, null, 2)}\n`);
