@@ -195,13 +195,12 @@ describe('logs: a real daemon, a real TCP listener, the emulator over HTTP', () 
     const daemons: DaemonProcess[] = [];
     try {
       const startedAt = clock.now();
-      // The first run's lookback counts from when it ran, which a loaded machine puts simulated minutes
-      // after the spawn: the first FilterLogEvents call marks it.
-      const firstRead = whenFirstCalled(emulator, 'FilterLogEvents');
+      // Each instance's first run reads back LOOKBACK_S from when it ran, which a loaded machine (and each
+      // instance's start jitter) puts simulated minutes after the spawn: what each group was first asked from.
+      const firstReadStarts = recordFirstReadStarts(emulator);
       const first = spawnDaemon(env);
       daemons.push(first);
       await sleep(9_000);
-      const firstReadAt = await firstRead;
       // A SIGKILL between two runs' bursts (every line written was confirmed and its cursor recorded).
       // Lines are confirmed 200 ms after their write by a timer that a loaded machine runs late; a kill
       // inside that window re-sends them (README: what TCP cannot tell). QUIET_MS keeps the kill out of it.
@@ -237,7 +236,7 @@ describe('logs: a real daemon, a real TCP listener, the emulator over HTTP', () 
       );
 
       // The window: from where the first run's lookback surely reached to where every event was ingested.
-      const fromMs = firstReadAt - LOOKBACK_S * 1000 + 8 * MINUTE;
+      const fromMs = Math.max(...firstReadStarts.values()) + 8 * MINUTE;
       const toMs = endedAt - 8 * MINUTE;
       const expectations = groupExpectations(emulator);
       const expected = new Map<string, { event: EmulatedLogEvent; group: string }>();
@@ -330,7 +329,7 @@ describe('logs: a real daemon, a real TCP listener, the emulator over HTTP', () 
         !agent.lines.some((line) => /"ip":"198\.51\.100\./.test(line)),
         'no unmasked IP reached the Agent',
       );
-      checkEnhancedMetrics(emulator, statsd.lines(), startedAt, firstReadAt);
+      checkEnhancedMetrics(emulator, statsd.lines(), startedAt, firstReadStarts);
     } finally {
       for (const daemon of daemons) if (daemon.child.exitCode === null) daemon.child.kill('SIGKILL');
       await agent.stop();
@@ -347,25 +346,25 @@ describe('logs: a real daemon, a real TCP listener, the emulator over HTTP', () 
  * invocations and duration sum agree with the CloudWatch aws.lambda.invocations / duration.sum points of
  * the minute. Prints the figures.
  */
-/** The emulator's simulated time when `operation` was first called (polled every 20 ms, ~1 simulated s). */
-async function whenFirstCalled(
-  emulator: AwsEmulator,
-  operation: string,
-  timeoutMs = 60_000,
-): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (emulator.accounting.requests({ operation }) > 0) return emulator.clock.now();
-    await sleep(20);
-  }
-  throw new Error(`no ${operation} call within ${timeoutMs} ms`);
+/**
+ * Where the daemon first asked each log group to start (FilterLogEvents' startTime, ms): the first run's
+ * lookback as the daemon applied it. Read by wrapping the emulator's log store, which the service asks.
+ */
+function recordFirstReadStarts(emulator: AwsEmulator): ReadonlyMap<string, number> {
+  const starts = new Map<string, number>();
+  const events = emulator.logs.events.bind(emulator.logs);
+  emulator.logs.events = (account, region, group, range) => {
+    if (!starts.has(group)) starts.set(group, range.startMs);
+    return events(account, region, group, range);
+  };
+  return starts;
 }
 
 function checkEnhancedMetrics(
   emulator: AwsEmulator,
   lines: readonly string[],
   startedAt: number,
-  firstReadAt: number,
+  firstReadStarts: ReadonlyMap<string, number>,
 ): void {
   const world = emulator.world;
   const received = receivedEnhanced(lines);
@@ -386,6 +385,7 @@ function checkEnhancedMetrics(
   let oom = 0;
   let agreed = 0;
   let earliest = Infinity;
+  const lookbackGaps: number[] = [];
   for (const fn of world.functions(ACCOUNT, REGION)) {
     const name = tag(`functionname:${fn.name}`).slice('functionname:'.length);
     const sent = [...received.minutes.keys()]
@@ -394,6 +394,16 @@ function checkEnhancedMetrics(
     assert.ok(sent.length > 0, `${fn.name}: no enhanced minute sent`);
     const [first, last] = [Math.min(...sent), Math.max(...sent)];
     earliest = Math.min(earliest, first);
+    // The first run reads back LOOKBACK_S; its first whole minute is the first counted: no minute at the
+    // start is dropped.
+    const readFrom = firstReadStarts.get(lambdaLoggingConfig(world, fn).LogGroup);
+    assert.ok(readFrom !== undefined, `${fn.name}: its log group was never read`);
+    lookbackGaps.push((first - readFrom) / MINUTE);
+    assert.ok(
+      first <= readFrom + 2 * MINUTE,
+      `${fn.name}: the first minute sent (${new Date(first).toISOString()}) is more than 2 min after the first ` +
+        `read's start (${new Date(readFrom).toISOString()})`,
+    );
     for (let minute = first; minute <= last; minute += MINUTE) {
       const want = truthMinute(world, fn, { account: ACCOUNT, region: REGION }, minute);
       const got = received.minutes.get(`${name}|${minute}`);
@@ -429,18 +439,12 @@ function checkEnhancedMetrics(
       `(${invocations} invocations, ${cold} cold starts, ${timeouts} timeouts, ${oom} out of memory), ` +
       `${wrong.length} wrong, ${received.conflicts.length} conflicting repeats, ${received.repeats} identical ` +
       `repeats; ${agreed} minutes agree with CloudWatch's invocations and duration.sum, ${disagreeing.length} ` +
-      `disagree; the first minute sent starts ${((earliest - startedAt) / MINUTE).toFixed(1)} min from the start ` +
-      `(the first read came ${((firstReadAt - startedAt) / MINUTE).toFixed(1)} min after it)`,
+      `disagree; the first minute sent starts ${((earliest - startedAt) / MINUTE).toFixed(1)} min from the start, ` +
+      `${lookbackGaps.map((gap) => gap.toFixed(1)).join(' / ')} min after its function's first read`,
   );
   assert.deepEqual(received.conflicts.slice(0, 10), [], 'a point sent twice with different values');
   assert.deepEqual(wrong.slice(0, 10), [], `${wrong.length} enhanced minutes differ from the world`);
   assert.deepEqual(disagreeing.slice(0, 10), [], 'enhanced and CloudWatch minutes disagree');
-  // The first run reads back LOOKBACK_S from when it ran (at or before its first read); its first whole
-  // minute is the first counted, so no minute at the start is dropped.
-  assert.ok(
-    earliest <= firstReadAt - LOOKBACK_S * 1000 + 2 * MINUTE,
-    `the first minute sent (${new Date(earliest).toISOString()}) is near the lookback's start`,
-  );
   assert.ok(minutesChecked >= 20, `at least 20 function-minutes (${minutesChecked})`);
   assert.ok(agreed >= 10, `at least 10 minutes compared with CloudWatch (${agreed})`);
   assert.ok(
