@@ -23,6 +23,7 @@ import { ServerTime } from '../aws/server-time.js';
 import { CloudWatchEngine, type EngineServices } from './cloudwatch-engine.js';
 import type { CloudWatchInstanceOptions } from './engine-options.js';
 import type { CloudWatchIntegration } from './integration.js';
+import { SharedMetricRequests } from './shared-metric-requests.js';
 import type { TrailEventSelection } from '../cloudtrail/trail-event-selection.js';
 import { TrailEventSource } from '../cloudtrail/trail-event-source.js';
 import { LogGroupSource } from '../cloudwatch-logs/log-group-source.js';
@@ -65,6 +66,7 @@ export function cloudWatchModule(options: CloudWatchModuleOptions = {}): Contain
         clients: context.get<AwsClientFactory>(AwsClientFactoryToken),
         clock: context.get<Clock>(ClockToken),
         cursors: context.get<CursorStore>(CursorStoreToken),
+        metricRequests: new SharedMetricRequests(),
         telemetry: context.get<SelfMetrics>(SelfTelemetryToken, { optional: true }),
         crashPoint: options.crashPoint,
         maxPagesPerRead: options.maxPagesPerRead,

@@ -12,6 +12,8 @@ import { QueryCursors } from './query-cursors.js';
 import { QueryPlanner } from './query-planner.js';
 import { type RegionOutcome, RegionCollection } from './region-collection.js';
 import { SeriesDiscovery } from './series-discovery.js';
+import type { MetricRequestTicket, RunRequests, SharedMetricRequests } from './shared-metric-requests.js';
+import { MAX_QUERIES_PER_REQUEST } from './metric-data-fetcher.js';
 import { matchesTagFilters } from './query-planner.js';
 import type { LogGroupTarget } from '../cloudwatch-logs/log-group-target.js';
 
@@ -30,6 +32,8 @@ export interface EngineServices {
   readonly clients: AwsClientFactory;
   readonly clock: Clock;
   readonly cursors: CursorStore;
+  /** GetMetricData requests shared by the instances that run at the same time on the same client. */
+  readonly metricRequests: SharedMetricRequests;
   readonly telemetry?: SelfMetrics;
   /** Fault injection for the restart tests; inert in production (see core/fault-injection.ts). */
   readonly crashPoint?: (name: string) => void;
@@ -117,6 +121,20 @@ export class CloudWatchEngine<R = unknown> {
   }
 
   async run(context: CheckRunContext): Promise<RunSummary> {
+    // Joined before the first await, so that instances started together all wait for each other's
+    // partial batches (see SharedMetricRequests); each region leaves as soon as it knows it has none.
+    const requests = this.services.metricRequests.forRun((region) =>
+      this.services.clients.client('cloudwatch', this.access, region),
+    );
+    if (this.config.regions !== 'all') requests.joinAll(this.config.regions);
+    try {
+      return await this.runJoined(context, requests);
+    } finally {
+      requests.leaveAll();
+    }
+  }
+
+  private async runJoined(context: CheckRunContext, requests: RunRequests): Promise<RunSummary> {
     const store = this.services.cursors;
     // Until it succeeds once, every run loads the state again: a run must not collect without it.
     for (const warning of await store.load()) context.submit.warning(warning);
@@ -127,7 +145,9 @@ export class CloudWatchEngine<R = unknown> {
     this.currentRun = context;
     this.dryRun = context.dryRun;
     try {
-      return await awsCallScope.run({ stats, signal: context.signal }, () => this.collect(context, stats));
+      return await awsCallScope.run({ stats, signal: context.signal }, () =>
+        this.collect(context, stats, requests),
+      );
     } finally {
       this.currentRun = undefined;
     }
@@ -156,7 +176,11 @@ export class CloudWatchEngine<R = unknown> {
     return Math.floor((at - this.config.delay * 1000) / this.periodMs) * this.periodMs;
   }
 
-  private async collect(context: CheckRunContext, stats: AwsCallStats): Promise<RunSummary> {
+  private async collect(
+    context: CheckRunContext,
+    stats: AwsCallStats,
+    requests: RunRequests,
+  ): Promise<RunSummary> {
     const clients = this.services.clients;
     // Before any AWS call can fail: where this instance started (see firstAttemptEndMs).
     if (!context.dryRun) this.firstAttemptEndMs ??= this.windowEnd(clients.serverTime.now());
@@ -171,7 +195,7 @@ export class CloudWatchEngine<R = unknown> {
     await Promise.all(
       regions.map(async (region) => {
         try {
-          const result = await this.collectRegion(region, accountId, now, context);
+          const result = await this.collectRegion(region, accountId, now, context, requests.of(region));
           results.push(result);
           failures.push(...regionFailures(region, result));
         } catch (error) {
@@ -203,6 +227,7 @@ export class CloudWatchEngine<R = unknown> {
     accountId: string,
     now: number,
     run: CheckRunContext,
+    requests: MetricRequestTicket,
   ): Promise<RegionResult> {
     const context = this.regionContext(region, accountId, run.signal);
     const plan = await this.planner.plan(context, await this.discovery.discover(context));
@@ -216,11 +241,11 @@ export class CloudWatchEngine<R = unknown> {
     // move where a query starts.
     if (!run.dryRun) this.cursors.recordNow(built.created);
     this.warnAboutCursors(context, built.refused, built.clamped, window.endMs);
+    const last = built.batches.at(-1);
+    if (last === undefined || last.queries.length >= MAX_QUERIES_PER_REQUEST) requests.leave();
     const collection = new RegionCollection(
       {
-        client: this.services.clients.client('cloudwatch', this.access, region),
-        namespace: this.integration.namespace,
-        period: this.config.period,
+        requests,
         cursors: this.cursors,
         run,
         context,

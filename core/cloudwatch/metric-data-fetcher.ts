@@ -29,10 +29,20 @@ export interface QueryResult {
   readonly problems: string[];
 }
 
+/** What one GetMetricData request (every page of it) answered, in the order of its queries. */
+export interface FetchedMetricData {
+  readonly results: QueryResult[];
+  /** Ids in the answer that no query of the request had. */
+  readonly unknownIds: string[];
+  /** Pages followed (each page bills every query of the request again). */
+  readonly pages: number;
+}
+
 /**
  * One GetMetricData request of ≤ 500 queries over one window, every NextToken followed, results matched
  * back by query Id. Malformed parts of a response (unknown Ids, mismatched lengths, non-numbers) are
- * reported on the query and skipped; the rest is used.
+ * reported on the query and skipped; the rest is used. Counts the queries as metrics requested by the
+ * calling instance (its awsCallScope).
  */
 export async function fetchMetricData(
   client: CloudWatchClient,
@@ -42,20 +52,39 @@ export async function fetchMetricData(
   startMs: number,
   endMs: number,
   signal: AbortSignal,
-): Promise<{ results: QueryResult[]; unknownIds: string[]; pages: number }> {
-  if (queries.length > MAX_QUERIES_PER_REQUEST)
-    throw new Error(`at most ${MAX_QUERIES_PER_REQUEST} queries per request`);
+): Promise<FetchedMetricData> {
   const metricDataQueries = queries.map((q, i) => q.request ?? requestOf(q, i, namespace, period));
+  const scope = awsCallScope.getStore();
+  // Billed per metric requested, each page of the request included (a failed later page too).
+  return requestMetricData(client, metricDataQueries, startMs, endMs, signal, () => {
+    if (scope) scope.stats.metricsRequested += queries.length;
+  });
+}
+
+/**
+ * The request itself, for queries built by the caller (Ids unique within it). `onPage` runs for each
+ * page answered, to count the metrics requested: a request shared by several instances credits each with
+ * its own queries (see SharedMetricRequests).
+ */
+export async function requestMetricData(
+  client: CloudWatchClient,
+  metricDataQueries: readonly MetricDataQuery[],
+  startMs: number,
+  endMs: number,
+  signal: AbortSignal,
+  onPage: () => void,
+): Promise<FetchedMetricData> {
+  if (metricDataQueries.length > MAX_QUERIES_PER_REQUEST)
+    throw new Error(`at most ${MAX_QUERIES_PER_REQUEST} queries per request`);
   // The collector is built once the answer is there: objects made before the call would live through
   // its wait (rate limit, network) and be promoted to the old generation, then die there every run.
   let collector: ResultCollector | undefined;
   let nextToken: string | undefined;
   let pages = 0;
-  const scope = awsCallScope.getStore();
   do {
     const response = await client.send(
       new GetMetricDataCommand({
-        MetricDataQueries: metricDataQueries,
+        MetricDataQueries: metricDataQueries as MetricDataQuery[],
         StartTime: new Date(startMs),
         EndTime: new Date(endMs),
         ScanBy: 'TimestampAscending',
@@ -64,8 +93,7 @@ export async function fetchMetricData(
       { abortSignal: signal },
     );
     pages++;
-    // Billed per metric requested, each page of the request included.
-    if (scope) scope.stats.metricsRequested += queries.length;
+    onPage();
     const page = response.MetricDataResults;
     if (page !== undefined && !Array.isArray(page))
       throw new Error('malformed GetMetricData response: MetricDataResults is not a list');

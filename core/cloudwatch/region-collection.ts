@@ -1,8 +1,7 @@
-import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { CheckRunContext } from '../check/check.js';
 import type { Logger } from '../log/logger.js';
 import type { EmittedPoint, RegionContext } from './integration.js';
-import { fetchMetricData } from './metric-data-fetcher.js';
+import type { FetchedMetricData } from './metric-data-fetcher.js';
 import {
   type Batch,
   describeError,
@@ -18,13 +17,14 @@ import {
   settledWatermark,
 } from './point-mapper.js';
 import { CursorCommitter, type QueryCursors } from './query-cursors.js';
+import type { MetricRequestTicket } from './shared-metric-requests.js';
 
 /** Concurrent GetMetricData requests per region and instance; the token bucket bounds the rate. */
 const FETCH_CONCURRENCY = 4;
 /** Batches handed to the sink but not yet settled, before fetching waits: bounds the sink's queue. */
 const MAX_UNSETTLED_BATCHES = 8;
 
-type FetchedBatch = Awaited<ReturnType<typeof fetchMetricData>>;
+type FetchedBatch = FetchedMetricData;
 
 /** What fetching, mapping and committing a region's batches did. */
 export interface RegionOutcome {
@@ -42,9 +42,8 @@ export interface RegionOutcome {
 
 /** What one region's collection works with. */
 export interface RegionCollectionParts {
-  readonly client: CloudWatchClient;
-  readonly namespace: string;
-  readonly period: number;
+  /** This run's place in the GetMetricData requests it shares with other instances (same client). */
+  readonly requests: MetricRequestTicket;
   readonly cursors: QueryCursors;
   readonly run: CheckRunContext;
   readonly context: RegionContext;
@@ -119,11 +118,8 @@ export class RegionCollection {
     }
     let fetched: FetchedBatch;
     try {
-      fetched = await fetchMetricData(
-        this.parts.client,
-        this.parts.namespace,
-        batch.queries,
-        this.parts.period,
+      fetched = await this.parts.requests.fetch(
+        batch.queries.map((query) => query.request),
         batch.progress[0]!.w,
         this.bounds.endMs,
         run.signal,

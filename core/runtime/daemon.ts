@@ -16,7 +16,7 @@ import { StatusServer } from '../status/status-server.js';
 import { SelfTelemetryToken } from '../tokens.js';
 import { VERSION } from '../version.js';
 import { InstanceRunner } from './instance-runner.js';
-import { InstanceSchedule } from './instance-schedule.js';
+import { InstanceSchedule, ScheduleGrid } from './instance-schedule.js';
 import { SelfTelemetry } from './self-telemetry.js';
 
 export interface DaemonOptions {
@@ -29,7 +29,7 @@ export interface DaemonOptions {
   readonly logSink?: LogSink;
   readonly modules?: readonly ContainerModule[];
   readonly cloudWatch?: CloudWatchModuleOptions;
-  /** Largest random delay before an instance's first run. */
+  /** Largest random delay before the first run of the first instance of each interval (see ScheduleGrid). */
   readonly maxStartJitterMs?: number;
   /** How often the sink's counters are sent as self-metrics. */
   readonly telemetryIntervalMs?: number;
@@ -49,6 +49,7 @@ export class Daemon {
   readonly container: Container;
   private readonly telemetry: SelfTelemetry;
   private readonly active = new Map<string, ActiveInstance>();
+  private readonly grid: ScheduleGrid;
   /** Per conf.d file, the instances of its last version that loaded (see keepLastGood). */
   private lastGoodFiles = new Map<string, LoadedInstance[]>();
   private readonly statusServer: StatusServer;
@@ -67,6 +68,7 @@ export class Daemon {
       cloudWatch: options.cloudWatch,
     });
     this.telemetry = new SelfTelemetry(options.sink, options.settings.tags);
+    this.grid = new ScheduleGrid(options.maxStartJitterMs ?? 15_000);
     this.container.bind(SelfTelemetryToken).toConstantValue(this.telemetry);
     this.statusServer = new StatusServer(() =>
       this.status.snapshot({
@@ -182,9 +184,7 @@ export class Daemon {
       );
       return;
     }
-    const schedule = new InstanceSchedule(runner, {
-      maxStartJitterMs: this.options.maxStartJitterMs ?? 15_000,
-    });
+    const schedule = new InstanceSchedule(runner, { grid: this.grid });
     this.active.set(instance.instanceId, { runner, schedule });
     schedule.start();
     logger.info(

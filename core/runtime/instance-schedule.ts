@@ -2,8 +2,32 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { InstanceRunner } from './instance-runner.js';
 
 export interface ScheduleOptions {
-  /** Upper bound of the random delay before the first run, so instances don't all start at once. */
-  readonly maxStartJitterMs: number;
+  /** Where instances of each interval run (shared by the daemon's instances). */
+  readonly grid: ScheduleGrid;
+}
+
+/**
+ * The run times of interval schedules: every instance with the same interval runs on the same grid, one
+ * random phase per interval (up to maxStartJitterMs after the first instance of that interval started),
+ * so that instances sharing credentials and region run together and share GetMetricData requests (see
+ * SharedMetricRequests), while different intervals stay spread. An instance added by a reload joins
+ * the grid at its next point.
+ */
+export class ScheduleGrid {
+  private readonly anchors = new Map<number, number>();
+
+  constructor(private readonly maxStartJitterMs: number) {}
+
+  /** The first run time at or after `now` for this interval. */
+  firstRunAt(intervalMs: number, now = Date.now()): number {
+    let anchor = this.anchors.get(intervalMs);
+    if (anchor === undefined) {
+      anchor = now + Math.floor(Math.random() * Math.min(this.maxStartJitterMs, intervalMs));
+      this.anchors.set(intervalMs, anchor);
+    }
+    if (anchor >= now) return anchor;
+    return anchor + Math.ceil((now - anchor) / intervalMs) * intervalMs;
+  }
 }
 
 /**
@@ -29,9 +53,8 @@ export class InstanceSchedule {
       return;
     }
     const intervalMs = reserved.min_collection_interval * 1000;
-    const jitter = Math.floor(Math.random() * Math.min(this.options.maxStartJitterMs, intervalMs));
     // Fixed-rate ticks measured from the first run, so a slow run does not drift the schedule.
-    const firstAt = Date.now() + jitter;
+    const firstAt = this.options.grid.firstRunAt(intervalMs);
     let n = 0;
     const next = (): void => {
       if (this.stopped) return;

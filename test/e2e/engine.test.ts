@@ -55,6 +55,48 @@ describe('CloudWatch engine against the emulator', () => {
     }
   });
 
+  test('instances running together share requests: ceil(all their queries / 500), each point still once', async () => {
+    const s = await startEmulatedCollection({
+      world: bareWorld({ functions: 30, restApis: 4, rekognitionOperations: 6 }),
+      confs: {
+        amazon_lambda: '    regions: [us-east-1]\n',
+        amazon_api_gateway: '    regions: [us-east-1]\n',
+        amazon_rekognition: '    regions: [us-east-1]\n',
+      },
+    });
+    try {
+      const accounting = s.emulator.accounting;
+      const counts = () => ({
+        requests: accounting.requests({ operation: 'GetMetricData' }),
+        queries: accounting.snapshot().metricsRequested,
+      });
+      // One at a time: each instance sends its own partial batch.
+      for (const outcome of await s.harness.runAll()) assert.ok(outcome.ok, outcome.error);
+      const alone = counts();
+      s.clock.advance(2 * MINUTE);
+      for (const outcome of await s.harness.runAllConcurrently()) assert.ok(outcome.ok, outcome.error);
+      const together = counts();
+      const requests = together.requests - alone.requests;
+      const queries = together.queries - alone.queries;
+      assert.ok(
+        alone.requests >= 3 && alone.requests > Math.ceil(alone.queries / 500),
+        JSON.stringify(alone),
+      );
+      assert.equal(requests, Math.ceil(queries / 500), `${queries} queries of 3 instances together`);
+      await s.settle();
+      const seen = new Set<string>();
+      for (const line of s.lines()) {
+        if (line.timestamp === undefined) continue;
+        const key = `${line.metric}|${line.tags.join(',')}|${line.timestamp}`;
+        assert.ok(!seen.has(key), `sent twice: ${key}`);
+        seen.add(key);
+      }
+      assert.ok(seen.size > 100, `${seen.size} points`);
+    } finally {
+      await s.close();
+    }
+  });
+
   test('over 10 periods the emitted points equal the world exactly: every point once, exact values and timestamps', async () => {
     const s = await startEmulatedCollection({
       world: bareWorld({ regions: ['us-east-1', 'eu-west-1'], functions: 4, rekognitionOperations: 5 }),
