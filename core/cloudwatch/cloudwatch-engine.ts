@@ -243,6 +243,7 @@ export class CloudWatchEngine<R = unknown> {
     this.warnAboutCursors(context, built.refused, built.clamped, window.endMs);
     const last = built.batches.at(-1);
     if (last === undefined || last.queries.length >= MAX_QUERIES_PER_REQUEST) requests.leave();
+    else requests.announce();
     const collection = new RegionCollection(
       {
         requests,

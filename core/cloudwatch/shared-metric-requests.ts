@@ -8,10 +8,11 @@ import {
 } from './metric-data-fetcher.js';
 
 /**
- * How long an instance's last, partly filled batch waits at most for the other instances' before it
- * goes alone. It waits only for instances that run at the same time on the same client and have not
- * yet offered theirs, so an instance running alone never waits; the bound keeps one instance's slow
- * discovery from delaying the others' points by more than this.
+ * How long an instance's last, partly filled batch waits at most for instances that are still
+ * discovering and planning (a first run's discovery can take minutes). An instance that has planned and
+ * announced a partial batch is waited for without this bound: its batch comes after its full ones, within
+ * its run. Only instances running at the same time on the same client are waited for, so an instance
+ * running alone never waits.
  */
 export const MAX_SHARE_WAIT_MS = 1_000;
 
@@ -83,6 +84,7 @@ export class RunRequests {
 /** One instance's place in the shared requests of one client, for one run. */
 export class MetricRequestTicket {
   private open = true;
+  private announced = false;
 
   constructor(
     private readonly share: ClientShare,
@@ -102,14 +104,24 @@ export class MetricRequestTicket {
     if (queries.length >= MAX_QUERIES_PER_REQUEST || !this.open)
       return this.alone(queries, startMs, endMs, signal);
     this.open = false;
-    return this.share.offer(queries, startMs, endMs, signal);
+    return this.share.offer(queries, startMs, endMs, signal, this.announced);
+  }
+
+  /**
+   * Planned: this run has a partial batch, which it offers once its full batches are taken. The others
+   * wait for it without the planning bound.
+   */
+  announce(): void {
+    if (!this.open || this.announced) return;
+    this.announced = true;
+    this.share.announce();
   }
 
   /** No (more) partial batch from this instance: the others stop waiting for it. Idempotent. */
   leave(): void {
     if (!this.open) return;
     this.open = false;
-    this.share.leave();
+    this.share.leave(this.announced);
   }
 
   private alone(
@@ -153,10 +165,14 @@ interface Segment {
 }
 
 class ClientShare {
-  /** Joined instances that have neither offered their partial batch nor left. */
-  private waiting = 0;
+  /** Joined instances still discovering and planning: waited for at most maxWaitMs. */
+  private planning = 0;
+  /** Instances that announced a partial batch and have not offered it yet: waited for. */
+  private announced = 0;
   private pending: Offer[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** The planning bound passed for what is pending: it goes once no announced batch is awaited. */
+  private boundPassed = false;
 
   constructor(
     private readonly client: CloudWatchClient,
@@ -165,13 +181,24 @@ class ClientShare {
   ) {}
 
   join(): MetricRequestTicket {
-    this.waiting++;
+    this.planning++;
     return new MetricRequestTicket(this, this.client);
   }
 
-  leave(): void {
-    this.waiting--;
+  announce(): void {
+    this.planning--;
+    this.announced++;
     this.settleWaiting();
+  }
+
+  leave(announced: boolean): void {
+    this.done(announced);
+    this.settleWaiting();
+  }
+
+  private done(announced: boolean): void {
+    if (announced) this.announced--;
+    else this.planning--;
   }
 
   offer(
@@ -179,8 +206,9 @@ class ClientShare {
     startMs: number,
     endMs: number,
     signal: AbortSignal,
+    announced: boolean,
   ): Promise<FetchedMetricData> {
-    this.waiting--;
+    this.done(announced);
     const promise = new Promise<FetchedMetricData>((resolve, reject) => {
       const offer: Offer = {
         queries,
@@ -206,19 +234,24 @@ class ClientShare {
     return promise;
   }
 
-  /** Everything pending goes once nobody else is expected; otherwise it waits, at most maxWaitMs. */
+  /**
+   * Everything pending goes once no announced batch is awaited and nobody is planning, or the planning
+   * bound passed; until then it waits.
+   */
   private settleWaiting(): void {
     if (this.pending.length === 0) {
       this.releaseIfIdle();
       return;
     }
-    if (this.waiting <= 0) {
+    if (this.announced > 0) return;
+    if (this.planning <= 0 || this.boundPassed) {
       this.flush();
       return;
     }
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
-      this.flush();
+      this.boundPassed = true;
+      this.settleWaiting();
     }, this.maxWaitMs);
   }
 
@@ -238,6 +271,7 @@ class ClientShare {
   private flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.boundPassed = false;
     for (const group of this.byWindowEnd()) {
       for (;;) {
         const queued = group.reduce((n, offer) => n + offer.queries.length - offer.next, 0);
@@ -323,6 +357,7 @@ class ClientShare {
     if (this.pending.length === 0) {
       if (this.timer) clearTimeout(this.timer);
       this.timer = undefined;
+      this.boundPassed = false;
       this.releaseIfIdle();
     }
   }
@@ -335,7 +370,7 @@ class ClientShare {
 
   /** Forgotten by the registry once nobody waits and nothing is pending (requests in flight need nothing). */
   private releaseIfIdle(): void {
-    if (this.waiting <= 0 && this.pending.length === 0) this.release();
+    if (this.planning <= 0 && this.announced <= 0 && this.pending.length === 0) this.release();
   }
 }
 

@@ -141,6 +141,28 @@ describe('SharedMetricRequests', { timeout: 60_000 }, () => {
     assert.equal(requests() - before, 2);
   });
 
+  test('an instance that announced its partial batch is waited for beyond the planning bound', async () => {
+    const shared = new SharedMetricRequests(50);
+    const small = shared.join(client);
+    const large = shared.join(client);
+    large.announce(); // planned; still fetching its full batches
+    const before = requests();
+    const fetched = small.fetch(queries(0, 100), END - 5 * MINUTE, END, new AbortController().signal);
+    await sleep(300);
+    assert.equal(requests() - before, 0, 'held past the 50 ms bound while the announced batch is awaited');
+    await large.fetch(queries(100, 200), END - 5 * MINUTE, END, new AbortController().signal);
+    await fetched;
+    assert.equal(requests() - before, 1);
+    // Announced, then no batch after all (it failed before sending): leaving releases the others.
+    const c = shared.join(client);
+    const d = shared.join(client);
+    d.announce();
+    const waiting = c.fetch(queries(0, 10), END - 5 * MINUTE, END, new AbortController().signal);
+    d.leave();
+    assert.equal((await waiting).results.length, 10);
+    assert.equal(requests() - before, 2);
+  });
+
   test('an aborted instance stops waiting; the others’ request goes without its queries', async () => {
     const shared = new SharedMetricRequests(NEVER_MS);
     const a = shared.join(client);
