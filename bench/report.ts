@@ -563,8 +563,10 @@ export function renderMarkdown(b: BenchResults): string {
   const yes = (ok: boolean): string => (ok ? 'yes' : '**no**');
   for (const s of b.sizes) {
     const gmd = s.dogwatch.requests.GetMetricData ?? 0;
+    // The minimum for what is asked: emitted queries plus API Gateway's coverage queries (never emitted).
+    const askedMin = Math.ceil(s.dogwatch.metrics_requested / 500);
     out.push(
-      `| GetMetricData ≤ 1.02 × minimum (${fmt(s.queries)} queries) | ${fmt(gmd)} vs ${s.dogwatch.getmetricdata_min} = ${ratio(gmd, s.dogwatch.getmetricdata_min)} | ${yes(gmd <= 1.02 * s.dogwatch.getmetricdata_min)} |`,
+      `| GetMetricData ≤ 1.02 × minimum (${fmt(s.queries)} queries) | ${fmt(gmd)} vs ${s.dogwatch.getmetricdata_min} = ${ratio(gmd, s.dogwatch.getmetricdata_min)} (⌈${fmt(s.dogwatch.metrics_requested)} metrics requested ÷ 500⌉ = ${askedMin}) | ${yes(gmd <= 1.02 * s.dogwatch.getmetricdata_min)} |`,
     );
   }
   {
