@@ -51,7 +51,7 @@ interface RegionResult extends RegionOutcome {
  * once. Per run and region it goes through the stages, each its own module:
  *
  *   discover (SeriesDiscovery) → plan (QueryPlanner) → batch (buildBatches) →
- *   fetch → map → commit (RegionCollection: fetchMetricData, mapQueryPoints, CursorCommitter)
+ *   fetch → map → commit (RegionCollection: SharedMetricRequests, mapQueryPoints, CursorCommitter)
  *
  * Windows are [cursor, end) with end = floor(now − delay, period) on AWS's clock; cursors live in the
  * shared cursor store and move only after the sink accepted the query's samples. It knows nothing of

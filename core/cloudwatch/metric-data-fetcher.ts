@@ -4,21 +4,9 @@ import {
   type MetricDataQuery,
   type MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
-import { awsCallScope } from '../aws/aws-call-stats.js';
-import type { Series } from './series.js';
 
 /** GetMetricData's hard limit of queries per request. */
 export const MAX_QUERIES_PER_REQUEST = 500;
-
-export interface PlannedQuery {
-  readonly series: Series;
-  readonly statistic: string;
-  /**
-   * The query as sent, built once per plan (the engine's). Its Id must be unique within the request.
-   * Absent: built here, with the Id `q<position>`.
-   */
-  readonly request?: MetricDataQuery;
-}
 
 export interface QueryResult {
   /** Period starts (ms) and values, ascending, same length. */
@@ -39,32 +27,11 @@ export interface FetchedMetricData {
 }
 
 /**
- * One GetMetricData request of ≤ 500 queries over one window, every NextToken followed, results matched
- * back by query Id. Malformed parts of a response (unknown Ids, mismatched lengths, non-numbers) are
- * reported on the query and skipped; the rest is used. Counts the queries as metrics requested by the
- * calling instance (its awsCallScope).
- */
-export async function fetchMetricData(
-  client: CloudWatchClient,
-  namespace: string,
-  queries: readonly PlannedQuery[],
-  period: number,
-  startMs: number,
-  endMs: number,
-  signal: AbortSignal,
-): Promise<FetchedMetricData> {
-  const metricDataQueries = queries.map((q, i) => q.request ?? requestOf(q, i, namespace, period));
-  const scope = awsCallScope.getStore();
-  // Billed per metric requested, each page of the request included (a failed later page too).
-  return requestMetricData(client, metricDataQueries, startMs, endMs, signal, () => {
-    if (scope) scope.stats.metricsRequested += queries.length;
-  });
-}
-
-/**
- * The request itself, for queries built by the caller (Ids unique within it). `onPage` runs for each
- * page answered, to count the metrics requested: a request shared by several instances credits each with
- * its own queries (see SharedMetricRequests).
+ * One GetMetricData request of ≤ 500 queries (Ids unique within it) over one window, every NextToken
+ * followed, results matched back by query Id. Malformed parts of a response (unknown Ids, mismatched
+ * lengths, non-numbers) are reported on the query and skipped; the rest is used. `onPage` runs for each
+ * page answered, to count the metrics requested (each page bills every query again): a request shared by
+ * several instances credits each with its own queries (see SharedMetricRequests).
  */
 export async function requestMetricData(
   client: CloudWatchClient,
@@ -102,19 +69,6 @@ export async function requestMetricData(
     nextToken = response.NextToken || undefined;
   } while (nextToken);
   return { ...(collector ?? new ResultCollector(metricDataQueries)).finish(), pages };
-}
-
-/** A query of the fetcher's own (tests, tools): built here, with the Id `q<position>`. */
-function requestOf(q: PlannedQuery, i: number, namespace: string, period: number): MetricDataQuery {
-  return {
-    Id: `q${i}`,
-    MetricStat: {
-      Metric: { Namespace: namespace, MetricName: q.series.metricName, Dimensions: [...q.series.dimensions] },
-      Period: period,
-      Stat: q.statistic,
-    },
-    ReturnData: true,
-  };
 }
 
 /** Gathers the pages of one request into one result per query, in request order. */

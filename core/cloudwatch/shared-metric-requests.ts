@@ -269,9 +269,7 @@ class ClientShare {
   }
 
   private flush(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.boundPassed = false;
+    this.resetWait();
     for (const group of this.byWindowEnd()) {
       for (;;) {
         const queued = group.reduce((n, offer) => n + offer.queries.length - offer.next, 0);
@@ -355,9 +353,7 @@ class ClientShare {
     this.fail(offer, abortReason(offer.signal));
     this.pending = this.pending.filter((o) => o !== offer);
     if (this.pending.length === 0) {
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = undefined;
-      this.boundPassed = false;
+      this.resetWait();
       this.releaseIfIdle();
     }
   }
@@ -366,6 +362,13 @@ class ClientShare {
     if (offer.done) return;
     offer.done = true;
     offer.reject(error);
+  }
+
+  /** Nothing pending any more: the planning bound starts again with the next offer. */
+  private resetWait(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.boundPassed = false;
   }
 
   /** Forgotten by the registry once nobody waits and nothing is pending (requests in flight need nothing). */
