@@ -88,3 +88,37 @@ export function analyseProfile(profile: CpuProfile, datapoints: number, top = 15
     by_area: items(area, top),
   };
 }
+
+/** A V8 sampling heap profile (node:inspector HeapProfiler.stopSampling). */
+export interface SamplingHeapProfile {
+  head: SamplingHeapNode;
+}
+interface SamplingHeapNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: SamplingHeapNode[];
+}
+
+/** Bytes allocated (sampled) by function, largest first, and their total. */
+export function allocationsByFunction(
+  profile: SamplingHeapProfile,
+  top: number,
+): { total: number; rows: { name: string; bytes: number }[] } {
+  const byFunction = new Map<string, number>();
+  let total = 0;
+  const visit = (node: SamplingHeapNode): void => {
+    if (node.selfSize > 0) {
+      const f = node.callFrame;
+      const name = `${f.functionName || '(anonymous)'} ${shortUrl(f.url)}${f.url ? `:${f.lineNumber + 1}` : ''}`;
+      byFunction.set(name, (byFunction.get(name) ?? 0) + node.selfSize);
+      total += node.selfSize;
+    }
+    for (const child of node.children) visit(child);
+  };
+  visit(profile.head);
+  const rows = [...byFunction]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([name, bytes]) => ({ name, bytes }));
+  return { total, rows };
+}

@@ -21,9 +21,12 @@ export interface WorkerConfig {
   readonly t0: number;
   /** Temp folder for conf.d and the state dir. */
   readonly workdir: string;
-  /** 'alternate': run 0 over UDP, then UDS, UDP, … ; 'udp': every run over UDP. */
-  readonly transports: 'alternate' | 'udp';
-  /** Write a V8 CPU profile of the steady runs (all but the first) here. */
+  /** 'alternate': run 0 over UDP, then UDS, UDP, … ; 'udp' / 'uds': every run over that one. */
+  readonly transports: 'alternate' | 'udp' | 'uds';
+  /**
+   * Write a V8 CPU profile of the steady runs (all but the first) here; a path ending in
+   * `.heapprofile` gets an allocation-sampling profile instead.
+   */
   readonly profilePath?: string;
   /** dogwatch: write its plan (emitted queries) here after the first run. Baselines: read it from here. */
   readonly planPath: string;
@@ -59,6 +62,8 @@ export interface RunRecord {
   /** Emulator-side, this run only: requests by operation (ok outcome), and metrics requested. */
   readonly requests: Record<string, number>;
   readonly metricsRequested: number;
+  /** See AccountingReply.discoveryQuotaMs. */
+  readonly discoveryQuotaMs: number;
   readonly rssMb: number;
   /** V8 heap reserved (heapTotal) and memory outside it (external: Buffers, ArrayBuffers), at the same moment. */
   readonly heapTotalMb: number;
@@ -108,6 +113,8 @@ export interface FloorSetup {
 export interface AccountingReply {
   readonly requests: Record<string, number>;
   readonly metricsRequested: number;
+  /** Σ over the run's calls other than GetMetricData of 1 ÷ their quota's rate: discovery's quota-bound time. */
+  readonly discoveryQuotaMs: number;
 }
 
 /** worker → parent */

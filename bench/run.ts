@@ -15,12 +15,18 @@ import { setPriority, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Clock, ScaledClock } from '../core/clock.js';
-import { AwsEmulator } from '../emulator/index.js';
+import { AwsEmulator, DEFAULT_QUOTAS, quotaName } from '../emulator/index.js';
+import type { ServiceName } from '../emulator/call.js';
 import type { Call, HandlerResult } from '../emulator/call.js';
 import { type CommandCost, measureCliCost } from './cli-cost.js';
 import type { CapturedExchange } from './floor.js';
 import { DEFAULT_LOGS_OPTIONS, type LogsResults, runLogsBench } from './logs.js';
-import { analyseProfile, type ProfileSummary } from './profile.js';
+import {
+  allocationsByFunction,
+  analyseProfile,
+  type ProfileSummary,
+  type SamplingHeapProfile,
+} from './profile.js';
 import {
   type CollectorKind,
   type ListenerCommand,
@@ -222,14 +228,18 @@ function runWorker(
         case 'accounting': {
           const snap = emulator.accounting.snapshot();
           const requests: Record<string, number> = {};
+          let discoveryQuotaMs = 0;
           for (const r of snap.requests) {
+            const [service, operation] = r.operation.split(':') as [ServiceName, string];
+            const rate = DEFAULT_QUOTAS[quotaName(service, operation)];
+            if (operation !== 'GetMetricData' && rate) discoveryQuotaMs += (1000 * r.count) / rate;
             const op = r.operation.split(':').pop()!;
             requests[op] = (requests[op] ?? 0) + r.count;
             if (r.outcome !== 'ok')
               requests[`${op}:${r.outcome}`] = (requests[`${op}:${r.outcome}`] ?? 0) + r.count;
           }
           emulator.accounting.reset();
-          reply(m.id, { requests, metricsRequested: snap.metricsRequested });
+          reply(m.id, { requests, metricsRequested: snap.metricsRequested, discoveryQuotaMs });
           break;
         }
         case 'capture':
@@ -277,6 +287,17 @@ interface Args {
   /** The logs section (bench/logs.ts): on in full mode, off in --quick unless asked. */
   logs: boolean;
   logsOnly: boolean;
+  /**
+   * `--focus 10k,100k`: an optimisation loop's measurement. Only these sizes, only dogwatch and its
+   * floor (no baselines, no polling-300 table, no page), a one-line summary per size on stderr.
+   */
+  focus: string[] | undefined;
+  /** With --focus: also a CPU profile of dogwatch's steady runs at each focused size, summarised. */
+  focusProfile: boolean;
+  /** The transport of the --focus-profile runs (default udp). */
+  focusTransport: 'udp' | 'uds';
+  /** With --focus: also an allocation-sampling profile of the steady runs, summarised by function. */
+  focusAllocations: boolean;
 }
 
 /**
@@ -311,6 +332,10 @@ function parseArgs(argv: readonly string[]): Args {
     // Default: on in full mode; a --quick or --load-only run skips it unless --logs is given.
     logs: !argv.includes('--quick') && !argv.includes('--load-only'),
     logsOnly: false,
+    focus: undefined,
+    focusProfile: false,
+    focusTransport: 'udp',
+    focusAllocations: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -329,6 +354,10 @@ function parseArgs(argv: readonly string[]): Args {
     else if (a === '--logs') args.logs = true;
     else if (a === '--no-logs') args.logs = false;
     else if (a === '--logs-only') args.logs = args.logsOnly = true;
+    else if (a === '--focus') args.focus = (argv[++i] ?? '').split(',').filter(Boolean);
+    else if (a === '--focus-profile') args.focusProfile = true;
+    else if (a === '--focus-allocations') args.focusAllocations = true;
+    else if (a === '--focus-transport') args.focusTransport = argv[++i] === 'uds' ? 'uds' : 'udp';
     else if (a === '--help') {
       process.stdout.write(
         'usage: bench/run.js [--quick] [--logs | --no-logs | --logs-only] [--load | --load-only [--load-runs N] [--heap-snapshots RUN,… [--heap-dir DIR]]\n' +
@@ -337,7 +366,11 @@ function parseArgs(argv: readonly string[]): Args {
           '                    V8 heap snapshots after the listed runs; its stall figures are not comparable\n' +
           '  --load-profile:   a V8 CPU profile of load runs 2 and on (stalls.end_hr_us finds a stall in it)\n' +
           '  --logs:           the logs section (on by default, off with --quick); --logs-only: it alone, no page\n' +
-          `  --emulator-nice:  niceness of the emulator's thread during the load runs (default ${EMULATOR_NICE}; 0: none)\n`,
+          `  --emulator-nice:  niceness of the emulator's thread during the load runs (default ${EMULATOR_NICE}; 0: none)\n` +
+          '  --focus 10k,100k: only these sizes, only dogwatch and its floor, a summary line each, no page\n' +
+          '                    (an optimisation loop); --focus-profile adds a CPU profile of the steady runs\n' +
+          '                    (over --focus-transport udp|uds, default udp); --focus-allocations adds an\n' +
+          '                    allocation-sampling profile (bytes allocated per point, by function)\n',
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
@@ -348,8 +381,14 @@ function parseArgs(argv: readonly string[]): Args {
     throw new Error('--load-runs wants a whole number of runs, 2 or more');
   if (args.heapSnapshots && (!args.loadOnly || args.heapSnapshots.some((n) => !Number.isInteger(n) || n < 1)))
     throw new Error('--heap-snapshots wants --load-only and a comma-separated list of run numbers (1, 2, …)');
-  // BENCHMARKS.md shows every size: a load-only run writes its JSON and leaves the page alone.
-  if (args.loadOnly || args.logsOnly) args.md = undefined;
+  if (args.focus) {
+    const unknown = args.focus.filter((label) => !SIZES.some((size) => size.label === label));
+    if (args.focus.length === 0 || unknown.length > 0)
+      throw new Error(`--focus wants sizes among ${SIZES.map((size) => size.label).join(', ')}`);
+    args.logs = false;
+  }
+  // BENCHMARKS.md shows every size and collector: a load-only or focused run writes its JSON and leaves the page alone.
+  if (args.loadOnly || args.logsOnly || args.focus) args.md = undefined;
   return args;
 }
 
@@ -364,7 +403,13 @@ async function main(): Promise<void> {
   const uds = await startListener('uds', join(workroot, 'dsd.socket'));
   // A fixed virtual start, 30 s into a minute (a schedule not aligned to minutes).
   const t0 = Date.UTC(2025, 5, 2, 12, 0, 30);
-  const sizes = args.loadOnly || args.logsOnly ? [] : args.quick ? SIZES.slice(0, 2) : SIZES;
+  const sizes = args.focus
+    ? SIZES.filter((size) => args.focus!.includes(size.label))
+    : args.loadOnly || args.logsOnly
+      ? []
+      : args.quick
+        ? SIZES.slice(0, 2)
+        : SIZES;
   const results: SizeResult[] = [];
   const polling300: BenchResults['polling_300s'] = [];
   let profile: ProfileSummary | undefined;
@@ -372,6 +417,7 @@ async function main(): Promise<void> {
   let logs: LogsResults | undefined;
   let cliCost: CommandCost[] | undefined;
   let workerSeq = 0;
+  const focused: string[] = [];
 
   try {
     for (const size of sizes) {
@@ -459,6 +505,68 @@ async function main(): Promise<void> {
           lines: capturedLines,
         });
       } else log('  no GetMetricData captured from dogwatch: no floor at this size');
+      if (args.focus) {
+        const d = figures.dogwatch.json;
+        const ratio = (a: number | undefined, b: number | undefined): string =>
+          a !== undefined && b ? (a / b).toFixed(2) + 'x' : '–';
+        const line =
+          `${size.label}: dogwatch ${d.cpu_us_per_datapoint} µs/pt (UDP ${d.cpu_us_per_datapoint_udp} / UDS ${d.cpu_us_per_datapoint_uds}), ` +
+          `floor UDP ${floor?.cpu_us_per_datapoint_udp} / UDS ${floor?.cpu_us_per_datapoint_uds}, ` +
+          `÷ floor UDP ${ratio(d.cpu_us_per_datapoint_udp, floor?.cpu_us_per_datapoint_udp)} / UDS ${ratio(d.cpu_us_per_datapoint_uds, floor?.cpu_us_per_datapoint_uds)}; ` +
+          `GetMetricData ${d.requests['GetMetricData']} (min ${d.getmetricdata_min}); wall ${d.wall_ms} ms (first ${d.wall_ms_first_run}, discovery's quota-bound time ${d.discovery_quota_ms_first_run}); ` +
+          `peak RSS ${d.peak_rss_mb} MB (idle ${d.idle_rss_mb}), ${d.rss_kb_per_series} KB/series; heap growth ${d.heap_growth_mb} MB`;
+        const cpuSplit = (transport: 'udp' | 'uds'): string => {
+          const rs = dw.result.runs.slice(1).filter((r) => r.transport === transport);
+          const mean = (f: (r: (typeof rs)[number]) => number): string =>
+            rs.length === 0 ? '–' : (rs.reduce((n, r) => n + f(r), 0) / rs.length).toFixed(0);
+          return `${transport} user ${mean((r) => r.cpuUserMs)} + sys ${mean((r) => r.cpuSystemMs)} ms`;
+        };
+        const rss = dw.result.runs.map((r) => r.rssMb);
+        log(
+          line +
+            `; per steady run ${cpuSplit('udp')}, ${cpuSplit('uds')}; RSS after run 1 ${rss[0]} MB, ` +
+            `after the steady runs ${Math.min(...rss.slice(1))}–${Math.max(...rss.slice(1))} MB`,
+        );
+        focused.push(line);
+        if (args.focusProfile) {
+          // Beside --out, kept: a profile is read again in DevTools or by bench/profile.ts.
+          const path = join(dirname(resolve(args.out)), `dogwatch-${size.label}.cpuprofile`);
+          const r = await run('dogwatch', 5, { profilePath: path, transports: args.focusTransport });
+          const points = r.result.runs.slice(1).reduce((n, x) => n + x.points, 0);
+          const summary = analyseProfile(JSON.parse(readFileSync(path, 'utf8')), points, 25);
+          const rows = (items: readonly { name: string; us_per_datapoint: number; pct: number }[]): string =>
+            items
+              .map(
+                (i) =>
+                  `    ${i.us_per_datapoint.toFixed(2).padStart(6)} µs/pt ${String(i.pct).padStart(5)} %  ${i.name}`,
+              )
+              .join('\n');
+          log(
+            `  profile ${size.label}: ${summary.us_per_datapoint} µs/pt busy\n  by area:\n${rows(summary.by_area)}\n  by function:\n${rows(summary.top_functions)}`,
+          );
+        }
+        if (args.focusAllocations) {
+          const path = join(dirname(resolve(args.out)), `dogwatch-${size.label}.heapprofile`);
+          const r = await run('dogwatch', 5, { profilePath: path, transports: args.focusTransport });
+          const points = r.result.runs.slice(1).reduce((n, x) => n + x.points, 0);
+          const top = allocationsByFunction(
+            JSON.parse(readFileSync(path, 'utf8')) as SamplingHeapProfile,
+            30,
+          );
+          const total = top.total;
+          log(
+            `  allocations ${size.label} (${path}): ${(total / points).toFixed(0)} B/pt sampled\n` +
+              top.rows
+                .map(
+                  (row) =>
+                    `    ${(row.bytes / points).toFixed(1).padStart(7)} B/pt ${String(Math.round((100 * row.bytes) / total)).padStart(3)} %  ${row.name}`,
+                )
+                .join('\n'),
+          );
+        }
+        await emulator.stop();
+        continue;
+      }
       const ov = await run('overlap', standardRuns);
       figures.overlap = figuresOf(ov.result, ov.udp, ov.uds, listMetricsPagesMin);
       if (size.label === '1k' || (size.label === '10k' && !args.quick)) {
@@ -556,7 +664,7 @@ async function main(): Promise<void> {
       load = { ...loadFigures(result, gotUdp, gotUds), emulator_nice: emulatorNice };
     }
     if (args.logs) logs = await runLogsBench(DEFAULT_LOGS_OPTIONS, log);
-    if (!args.loadOnly && !args.logsOnly) {
+    if (!args.loadOnly && !args.logsOnly && !args.focus) {
       log('command-line cost: --version and health beside bare node');
       cliCost = await measureCliCost();
     }
@@ -576,6 +684,7 @@ async function main(): Promise<void> {
     load,
     ...(logs ? { logs } : {}),
     ...(cliCost ? { cli_cost: cliCost } : {}),
+    ...(args.focus ? { focus: focused } : {}),
     elapsed_s: round((Date.now() - started) / 1000, 1),
   };
   writeFileSync(args.out, `${JSON.stringify(out, null, 2)}\n`);
@@ -651,6 +760,7 @@ function loadFigures(
     wall_ms_median: round(median(steady.map((r) => r.wallMs)), 0),
     wall_ms_max: Math.max(...steady.map((r) => r.wallMs)),
     wall_ms_first_run: round(runs[0]?.wallMs ?? NaN, 0),
+    discovery_quota_ms_first_run: round(runs[0]?.discoveryQuotaMs ?? NaN, 0),
     cpu_ms_median: round(median(steady.map((r) => r.cpuUserMs + r.cpuSystemMs)), 0),
     points_per_run: round(steady.reduce((n, r) => n + r.points, 0) / Math.max(1, steady.length), 1),
     failures: runs.reduce((n, r) => n + r.failures, 0),

@@ -398,13 +398,20 @@ async function main(config: WorkerConfig): Promise<WorkerResult> {
   let session: Session | undefined;
 
   for (let index = 0; index < config.runs; index++) {
-    const transport: Transport = config.transports === 'alternate' && index % 2 === 1 ? 'uds' : 'udp';
+    const transport: Transport =
+      config.transports === 'alternate' ? (index % 2 === 1 ? 'uds' : 'udp') : config.transports;
     if (index === 1 && config.profilePath) {
       session = new Session();
       session.connect();
-      await session.post('Profiler.enable');
-      await session.post('Profiler.setSamplingInterval', { interval: 250 });
-      await session.post('Profiler.start');
+      if (config.profilePath.endsWith('.heapprofile')) {
+        // Allocation sampling (what the steady runs allocate, by function), not CPU.
+        await session.post('HeapProfiler.enable');
+        await session.post('HeapProfiler.startSampling', { samplingInterval: 16_384 });
+      } else {
+        await session.post('Profiler.enable');
+        await session.post('Profiler.setSamplingInterval', { interval: 250 });
+        await session.post('Profiler.start');
+      }
     }
     await setClock(config.t0 + index * config.pollSeconds * 1000);
     const counted = (): { points: number; datagrams: number; bytes: number; maxDatagramBytes: number } =>
@@ -467,6 +474,7 @@ async function main(config: WorkerConfig): Promise<WorkerResult> {
       maxDatagramBytes: afterStats.maxDatagramBytes,
       requests: acct.requests,
       metricsRequested: acct.metricsRequested,
+      discoveryQuotaMs: acct.discoveryQuotaMs,
       ...memoryFigures(),
       eventLoopMaxMs,
       gc: gcFigures,
@@ -495,7 +503,9 @@ async function main(config: WorkerConfig): Promise<WorkerResult> {
     });
   }
   if (session && config.profilePath) {
-    const { profile } = await session.post('Profiler.stop');
+    const { profile } = config.profilePath.endsWith('.heapprofile')
+      ? await session.post('HeapProfiler.stopSampling')
+      : await session.post('Profiler.stop');
     writeFileSync(config.profilePath, JSON.stringify(profile));
     session.disconnect();
   }

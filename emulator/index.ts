@@ -9,6 +9,7 @@ export {
 } from './accounting.js';
 export {
   DEFAULT_QUOTAS,
+  quotaName,
   regionDown,
   type FaultKind,
   type FaultPlan,
