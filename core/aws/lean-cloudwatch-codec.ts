@@ -1,6 +1,7 @@
-import type { CloudWatchClient, GetMetricDataInput } from '@aws-sdk/client-cloudwatch';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { collectBody } from '@smithy/core/protocols';
 import type { HttpRequest, HttpResponse } from '@smithy/types';
+import { encodeGetMetricDataInput } from './get-metric-data-request.js';
 
 /**
  * A lean JSON codec for CloudWatch's two bulk operations, GetMetricData and ListMetrics, in front of the
@@ -40,16 +41,6 @@ const DECODERS: Readonly<Record<string, (bytes: Uint8Array) => Record<string, un
   ListMetrics: decodeListMetricsOutput,
 };
 
-const INPUT_MEMBERS = new Set([
-  'MetricDataQueries',
-  'StartTime',
-  'EndTime',
-  'NextToken',
-  'ScanBy',
-  'MaxDatapoints',
-  'LabelOptions',
-]);
-
 /**
  * Installs the codec on a CloudWatch client (its protocol object is wrapped; the client keeps calling
  * it through its config, as before). Idempotent.
@@ -74,6 +65,9 @@ export function useLeanCloudWatchCodec(client: CloudWatchClient): void {
   lean.serializeRequest = async (operation, input, context) => {
     const body = operation.name === 'GetMetricData' ? encodeGetMetricDataInput(input) : undefined;
     if (body === undefined) return base.serializeRequest.call(lean, operation, input, context);
+    // The smithy context is the one object both serde steps share (each gets its own copy of the rest).
+    if ((input as Record<symbol, unknown>)[EPOCH_SECONDS] === true)
+      smithyContextOf(context)[EPOCH_SECONDS] = true;
     // Endpoint, path and headers exactly as the SDK makes them (an empty input costs nothing); the body is ours.
     const request = await base.serializeRequest.call(lean, operation, {}, context);
     request.body = body;
@@ -84,7 +78,10 @@ export function useLeanCloudWatchCodec(client: CloudWatchClient): void {
     if (!decode || response.statusCode < 200 || response.statusCode >= 300)
       return base.deserializeResponse.call(lean, operation, context, response);
     const bytes = await collectBody(response.body, context as Parameters<typeof collectBody>[1]);
-    const decoded = decode(bytes);
+    const decoded =
+      decode === decodeGetMetricDataOutput && smithyContextOf(context)[EPOCH_SECONDS] === true
+        ? decodeGetMetricDataOutputInSeconds(bytes)
+        : decode(bytes);
     if (decoded === undefined) {
       // Not the shape expected: the SDK reads the same bytes, with its own rules.
       response.body = bytes;
@@ -99,31 +96,21 @@ export function useLeanCloudWatchCodec(client: CloudWatchClient): void {
 }
 
 const LEAN = Symbol('dogwatch.leanCloudWatchCodec');
-const JSON_1_0 = 'aws.protocols#awsJson1_0';
 
 /**
- * The request body (AWS JSON 1.0, UTF-8), or undefined when the input is not plain data this codec knows
- * (then the SDK serialises it). Timestamps become epoch seconds, written as the SDK writes them.
+ * Set (true) on a GetMetricData input whose caller takes the results' timestamps as the wire's epoch
+ * seconds (numbers) instead of Dates: requestMetricData, which needs milliseconds anyway, so that a run
+ * does not allocate a Date per point. Only this codec honours it; when the SDK decodes instead (an
+ * unexpected shape), the caller gets Dates and must accept both.
  */
-export function encodeGetMetricDataInput(input: unknown): Buffer | undefined {
-  if (input === null || typeof input !== 'object') return undefined;
-  const record = input as Record<string, unknown>;
-  for (const key of Object.keys(record)) if (!INPUT_MEMBERS.has(key)) return undefined;
-  const { StartTime, EndTime, MetricDataQueries } = record as unknown as GetMetricDataInput;
-  if (!(StartTime instanceof Date) || !(EndTime instanceof Date) || !Array.isArray(MetricDataQueries))
-    return undefined;
-  if (
-    record.LabelOptions !== undefined &&
-    (record.LabelOptions === null || typeof record.LabelOptions !== 'object')
-  )
-    return undefined;
-  // Bytes, as the SDK's serialiser produces: a 100 KB JSON string is a rope of chunks that signing and
-  // Content-Length would flatten into a copy living on the JS heap for the whole call.
-  return Buffer.from(
-    JSON.stringify({ ...record, StartTime: StartTime.getTime() / 1000, EndTime: EndTime.getTime() / 1000 }),
-    'utf8',
-  );
+export const EPOCH_SECONDS = Symbol('dogwatch.getMetricDataEpochSeconds');
+
+/** The per-call smithy context (`__smithy_context`), created if the SDK did not. */
+function smithyContextOf(context: unknown): Record<symbol, unknown> {
+  const holder = context as { __smithy_context?: Record<symbol, unknown> };
+  return (holder.__smithy_context ??= {});
 }
+const JSON_1_0 = 'aws.protocols#awsJson1_0';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -134,6 +121,33 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
  */
 export function decodeGetMetricDataOutput(bytes: Uint8Array): Record<string, unknown> | undefined {
   return decodeOutput(bytes, GET_METRIC_DATA_OUTPUT);
+}
+
+/**
+ * GetMetricDataOutput for a caller that asked for epoch seconds (EPOCH_SECONDS): the results are the
+ * parsed JSON objects as they are (Timestamps as the wire's numbers, members unchecked: the caller
+ * checks what it reads), only the envelope is checked; undefined when it is not as expected.
+ */
+export function decodeGetMetricDataOutputInSeconds(bytes: Uint8Array): Record<string, unknown> | undefined {
+  const parsed = parseJson(bytes);
+  if (!isPlainRecord(parsed)) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(parsed)) {
+    const value = parsed[key]!;
+    if (value === null) continue;
+    if (key === 'MetricDataResults') {
+      if (!Array.isArray(value)) return undefined;
+      for (const item of value) if (!isPlainRecord(item)) return undefined;
+      out.MetricDataResults = value;
+    } else {
+      const decode = GET_METRIC_DATA_OUTPUT.get(key);
+      if (decode === undefined) continue;
+      const decoded = decode(value);
+      if (decoded === undefined) return undefined;
+      out[key] = decoded;
+    }
+  }
+  return out;
 }
 
 /**

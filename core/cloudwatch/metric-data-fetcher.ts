@@ -1,9 +1,11 @@
 import {
   GetMetricDataCommand,
   type CloudWatchClient,
+  type GetMetricDataInput,
   type MetricDataQuery,
   type MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
+import { EPOCH_SECONDS } from '../aws/lean-cloudwatch-codec.js';
 
 /** GetMetricData's hard limit of queries per request. */
 export const MAX_QUERIES_PER_REQUEST = 500;
@@ -49,16 +51,16 @@ export async function requestMetricData(
   let nextToken: string | undefined;
   let pages = 0;
   do {
-    const response = await client.send(
-      new GetMetricDataCommand({
-        MetricDataQueries: metricDataQueries as MetricDataQuery[],
-        StartTime: new Date(startMs),
-        EndTime: new Date(endMs),
-        ScanBy: 'TimestampAscending',
-        NextToken: nextToken,
-      }),
-      { abortSignal: signal },
-    );
+    const input: GetMetricDataInput & { [EPOCH_SECONDS]?: true } = {
+      MetricDataQueries: metricDataQueries as MetricDataQuery[],
+      StartTime: new Date(startMs),
+      EndTime: new Date(endMs),
+      ScanBy: 'TimestampAscending',
+      NextToken: nextToken,
+    };
+    // Timestamps as the wire's epoch seconds, not a Date per point (the SDK's own decoding gives Dates).
+    input[EPOCH_SECONDS] = true;
+    const response = await client.send(new GetMetricDataCommand(input), { abortSignal: signal });
     pages++;
     onPage();
     const page = response.MetricDataResults;
@@ -102,7 +104,7 @@ class ResultCollector {
       }
       expected = index + 1;
       absorb(this.results[index]!, result);
-      this.lastStatus[index] = result.StatusCode;
+      this.lastStatus[index] = typeof result.StatusCode === 'string' ? result.StatusCode : undefined;
       this.answered[index] = true;
     }
   }
@@ -124,20 +126,31 @@ class ResultCollector {
   }
 }
 
+/**
+ * One result's points into its query's lists. Timestamps are Dates (the SDK's decoding) or the wire's
+ * epoch seconds (the lean codec's, see EPOCH_SECONDS), converted to ms as the SDK rounds them.
+ */
 function absorb(target: QueryResult, result: MetricDataResult): void {
-  const timestamps = Array.isArray(result.Timestamps) ? result.Timestamps : [];
-  const values = Array.isArray(result.Values) ? result.Values : [];
+  const timestamps: readonly unknown[] = Array.isArray(result.Timestamps) ? result.Timestamps : [];
+  const values: readonly unknown[] = Array.isArray(result.Values) ? result.Values : [];
   if (timestamps.length !== values.length) {
     target.complete = false;
     target.problems.push(
       `${timestamps.length} timestamps but ${values.length} values; extra entries skipped`,
     );
   }
-  for (const message of result.Messages ?? [])
-    target.problems.push(`${message.Code ?? ''} ${message.Value ?? ''}`.trim());
+  if (Array.isArray(result.Messages))
+    for (const message of result.Messages as unknown[]) {
+      const { Code, Value } = (message ?? {}) as { Code?: unknown; Value?: unknown };
+      target.problems.push(
+        `${typeof Code === 'string' ? Code : ''} ${typeof Value === 'string' ? Value : ''}`.trim(),
+      );
+    }
   const n = Math.min(timestamps.length, values.length);
   for (let i = 0; i < n; i++) {
-    const t = timestamps[i] instanceof Date ? timestamps[i]!.getTime() : NaN;
+    const stamp = timestamps[i];
+    const t =
+      typeof stamp === 'number' ? Math.round(stamp * 1000) : stamp instanceof Date ? stamp.getTime() : NaN;
     const v = values[i];
     if (!Number.isFinite(t) || typeof v !== 'number' || !Number.isFinite(v)) {
       target.complete = false;

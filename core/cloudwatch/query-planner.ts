@@ -117,12 +117,13 @@ export class QueryPlanner<R> {
   }
 
   /** The SDK only reads it: one object can serve several queries of a series. */
+  /** Frozen: the request codec writes a frozen Metric's JSON once (a Series never changes). */
   metricOf(s: Series): Metric {
-    return {
+    return Object.freeze({
       Namespace: this.integration.namespace,
       MetricName: s.metricName,
       Dimensions: s.dimensions as CloudWatchDimension[],
-    };
+    });
   }
 
   inspects(s: Series, statistic: string): boolean {

@@ -9,9 +9,11 @@ import {
 import {
   decodeGetMetricDataOutput,
   decodeListMetricsOutput,
-  encodeGetMetricDataInput,
+  EPOCH_SECONDS,
   useLeanCloudWatchCodec,
 } from '../../../core/aws/lean-cloudwatch-codec.js';
+import { encodeGetMetricDataInput } from '../../../core/aws/get-metric-data-request.js';
+import { requestMetricData } from '../../../core/cloudwatch/metric-data-fetcher.js';
 import { ManualClock } from '../../../core/clock.js';
 import { AwsEmulator } from '../../../emulator/index.js';
 import { useEmulatorCredentials } from '../../support/collection-harness.js';
@@ -120,6 +122,104 @@ describe('lean CloudWatch codec', () => {
     }
     // Three pages, each decoded by the codec: the SDK only ever got the empty body.
     assert.deepEqual(bodiesLeftToSdk, [0, 0, 0]);
+  });
+
+  test('a caller asking for epoch seconds gets the same points as the SDK decodes, as numbers', async () => {
+    const sdk = client(false);
+    const lean = client(true);
+    const { Metrics = [] } = await sdk.client.send(new ListMetricsCommand({ Namespace: 'AWS/Lambda' }));
+    const queries = Metrics.slice(0, 60).map((m, i) => ({
+      Id: `q${i}`,
+      MetricStat: { Metric: Object.freeze({ ...m }), Period: 60, Stat: i % 2 === 0 ? 'Average' : 'Sum' },
+      ReturnData: true,
+    }));
+    const input = {
+      MetricDataQueries: queries,
+      StartTime: new Date(T0 - 3_600_000),
+      EndTime: new Date(T0 - 120_000),
+      ScanBy: 'TimestampAscending' as const,
+    };
+    const expected = await sdk.client.send(new GetMetricDataCommand(input));
+    const asked = await lean.client.send(
+      new GetMetricDataCommand(Object.assign({ [EPOCH_SECONDS]: true }, input)),
+    );
+    const seconds = (asked.MetricDataResults ?? []).map((r) => ({ id: r.Id, t: r.Timestamps, v: r.Values }));
+    const dates = (expected.MetricDataResults ?? []).map((r) => ({
+      id: r.Id,
+      t: (r.Timestamps ?? []).map((d) => d.getTime() / 1000),
+      v: r.Values,
+    }));
+    assert.deepEqual(seconds, dates);
+    assert.ok(dates.reduce((n, r) => n + r.t.length, 0) > 500, 'the window holds points');
+    // Without the mark the same client still decodes Dates, as the SDK does.
+    const plain = await lean.client.send(new GetMetricDataCommand(input));
+    assert.ok(plain.MetricDataResults?.some((r) => r.Timestamps?.[0] instanceof Date));
+    // requestMetricData asks for seconds, and reads the same ms either way.
+    const signal = new AbortController().signal;
+    const viaLean = await requestMetricData(
+      lean.client,
+      queries,
+      T0 - 3_600_000,
+      T0 - 120_000,
+      signal,
+      () => {},
+    );
+    const viaSdk = await requestMetricData(
+      sdk.client,
+      queries,
+      T0 - 3_600_000,
+      T0 - 120_000,
+      signal,
+      () => {},
+    );
+    assert.deepEqual(viaLean.results, viaSdk.results);
+    assert.deepEqual(
+      viaSdk.results.map((r) => r.timestamps),
+      dates.map((r) => r.t.map((t) => t * 1000)),
+    );
+  });
+
+  test('writes a request exactly as JSON.stringify would, Metric JSON cached only for frozen Metrics', () => {
+    const metric = Object.freeze({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: Object.freeze([Object.freeze({ Name: 'FunctionName', Value: 'a"b\\c\u2028é' })]),
+    });
+    const unfrozen = {
+      Namespace: 'AWS/ApiGateway',
+      MetricName: 'Count',
+      Dimensions: [{ Name: 'ApiName', Value: 'x' }],
+    };
+    const queries: unknown[] = [
+      { Id: 'a', MetricStat: { Metric: metric, Period: 60, Stat: 'Sum' }, ReturnData: true },
+      {
+        Id: 'b',
+        MetricStat: { Metric: metric, Period: 60, Stat: 'p99', Unit: 'Count' },
+        Label: 'L',
+        ReturnData: false,
+      },
+      { Id: 'c', MetricStat: { Metric: unfrozen, Period: 300, Stat: 'Average' }, AccountId: '123456789012' },
+      { Id: 'd', Expression: 'SUM(METRICS())', Period: 60, ReturnData: undefined, MetricStat: undefined },
+      { Id: 'e', MetricStat: { Metric: metric, Period: 60, Stat: 'Sum', toJSON: undefined } },
+      { Id: 'f', MetricStat: { toJSON: () => 'custom' } },
+      { toJSON: () => ({ Id: 'g' }) },
+    ];
+    const input = {
+      MetricDataQueries: queries,
+      StartTime: new Date(1_500),
+      EndTime: new Date(60_000),
+      ScanBy: 'TimestampAscending',
+      NextToken: undefined,
+    };
+    const expected = JSON.stringify({ ...input, StartTime: 1.5, EndTime: 60 });
+    assert.equal(encodeGetMetricDataInput(input)!.toString('utf8'), expected);
+    // Twice: the second time from the cache, the same bytes; a changed unfrozen Metric is written anew.
+    unfrozen.MetricName = 'Latency';
+    assert.equal(
+      encodeGetMetricDataInput(input)!.toString('utf8'),
+      JSON.stringify({ ...input, StartTime: 1.5, EndTime: 60 }),
+    );
+    assert.notEqual(JSON.stringify({ ...input, StartTime: 1.5, EndTime: 60 }), expected);
   });
 
   test('input it does not know is left to the SDK', () => {

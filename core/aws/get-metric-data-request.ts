@@ -1,0 +1,160 @@
+import type { GetMetricDataInput } from '@aws-sdk/client-cloudwatch';
+
+/**
+ * GetMetricData's request body as the lean CloudWatch codec sends it (see lean-cloudwatch-codec.ts):
+ * AWS JSON 1.0, the SDK's input with timestamps as epoch seconds, byte for byte what JSON.stringify
+ * of that input gives.
+ */
+
+const INPUT_MEMBERS = new Set([
+  'MetricDataQueries',
+  'StartTime',
+  'EndTime',
+  'NextToken',
+  'ScanBy',
+  'MaxDatapoints',
+  'LabelOptions',
+]);
+
+/**
+ * The request body (AWS JSON 1.0, UTF-8), or undefined when the input is not plain data this codec knows
+ * (then the SDK serialises it). Timestamps become epoch seconds, written as the SDK writes them.
+ */
+export function encodeGetMetricDataInput(input: unknown): Buffer | undefined {
+  if (input === null || typeof input !== 'object') return undefined;
+  const record = input as Record<string, unknown>;
+  for (const key of Object.keys(record)) if (!INPUT_MEMBERS.has(key)) return undefined;
+  const { StartTime, EndTime, MetricDataQueries } = record as unknown as GetMetricDataInput;
+  if (!(StartTime instanceof Date) || !(EndTime instanceof Date) || !Array.isArray(MetricDataQueries))
+    return undefined;
+  if (
+    record.LabelOptions !== undefined &&
+    (record.LabelOptions === null || typeof record.LabelOptions !== 'object')
+  )
+    return undefined;
+  // Written member by member as JSON.stringify would (same order, same values), straight into bytes:
+  // a 100 KB JSON string costs its own flattening and a second large allocation to encode it, which
+  // at 200 requests a run was most of the encoding (BENCHMARKS.md). Each query's Metric comes from a
+  // cache: a series' Metric object is shared by its statistics and kept by every run's plan.
+  const body = BODY;
+  body.reset();
+  body.put('{');
+  let first = true;
+  for (const key of Object.keys(record)) {
+    const value =
+      key === 'StartTime'
+        ? StartTime.getTime() / 1000
+        : key === 'EndTime'
+          ? EndTime.getTime() / 1000
+          : record[key];
+    if (value === undefined) continue;
+    body.put(first ? `"${key}":` : `,"${key}":`);
+    first = false;
+    if (key === 'MetricDataQueries') writeQueries(body, MetricDataQueries);
+    else body.put(JSON.stringify(value));
+  }
+  body.put('}');
+  return body.bytes();
+}
+
+/**
+ * Writes UTF-8 into one growing scratch buffer and copies the result out. Synchronous from reset to
+ * bytes, so one writer serves every request of the process.
+ */
+class BodyWriter {
+  private buffer = Buffer.allocUnsafe(64 * 1024);
+  private at = 0;
+
+  reset(): void {
+    this.at = 0;
+  }
+
+  put(text: string): void {
+    // A UTF-16 unit is at most 3 bytes of UTF-8.
+    if (this.at + text.length * 3 > this.buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.at + text.length * 3));
+      this.buffer.copy(grown, 0, 0, this.at);
+      this.buffer = grown;
+    }
+    this.at += this.buffer.write(text, this.at, 'utf8');
+  }
+
+  bytes(): Buffer {
+    const out = Buffer.allocUnsafe(this.at);
+    this.buffer.copy(out, 0, 0, this.at);
+    return out;
+  }
+}
+const BODY = new BodyWriter();
+
+/** A plain object JSON.stringify would write member by member (no toJSON of its own). */
+function isEncodableRecord(value: unknown): value is Record<string, unknown> {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    !Array.isArray(value) &&
+    typeof (value as { toJSON?: unknown }).toJSON !== 'function'
+  );
+}
+
+const quotedKeys = new Map<string, string>();
+function quoted(key: string): string {
+  let q = quotedKeys.get(key);
+  if (q === undefined) {
+    q = JSON.stringify(key);
+    if (quotedKeys.size < 64) quotedKeys.set(key, q);
+  }
+  return q;
+}
+
+/** JSON of each series' Metric (Namespace, MetricName, Dimensions), by the Metric object. */
+const metricJson = new WeakMap<object, string>();
+
+function writeQueries(body: BodyWriter, queries: readonly unknown[]): void {
+  body.put('[');
+  for (let i = 0; i < queries.length; i++) {
+    if (i > 0) body.put(',');
+    writeQuery(body, queries[i]);
+  }
+  body.put(']');
+}
+
+/**
+ * One MetricDataQuery as JSON.stringify writes it. The usual shape (a MetricStat of a Metric, Period
+ * and Stat) is written around the cached Metric JSON; anything else is JSON.stringify's own.
+ */
+function writeQuery(body: BodyWriter, query: unknown): void {
+  if (!isEncodableRecord(query)) return body.put(JSON.stringify(query) ?? 'null');
+  body.put('{');
+  let first = true;
+  for (const key in query) {
+    if (!Object.prototype.hasOwnProperty.call(query, key)) continue;
+    const value = query[key];
+    if (value === undefined || typeof value === 'function' || typeof value === 'symbol') continue;
+    body.put(first ? `${quoted(key)}:` : `,${quoted(key)}:`);
+    first = false;
+    if (key === 'MetricStat') writeMetricStat(body, value);
+    else body.put(JSON.stringify(value));
+  }
+  body.put('}');
+}
+
+function writeMetricStat(body: BodyWriter, stat: unknown): void {
+  if (!isEncodableRecord(stat)) return body.put(JSON.stringify(stat));
+  body.put('{');
+  let first = true;
+  for (const key in stat) {
+    if (!Object.prototype.hasOwnProperty.call(stat, key)) continue;
+    const value = stat[key];
+    if (value === undefined || typeof value === 'function' || typeof value === 'symbol') continue;
+    body.put(first ? `${quoted(key)}:` : `,${quoted(key)}:`);
+    first = false;
+    // A frozen Metric is the planner's, immutable (its Dimensions too): its JSON is written once.
+    if (key === 'Metric' && value !== null && typeof value === 'object' && Object.isFrozen(value)) {
+      let cached = metricJson.get(value);
+      if (cached === undefined) metricJson.set(value, (cached = JSON.stringify(value)));
+      body.put(cached);
+    } else body.put(JSON.stringify(value));
+  }
+  body.put('}');
+}
