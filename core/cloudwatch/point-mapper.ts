@@ -31,6 +31,8 @@ export function mapQueryPoints(
 ): MappedQuery {
   let seen = progress.seen;
   let copied = false;
+  // One options object for the query's points: the submitter reads it synchronously and keeps nothing.
+  let options: { timestamp: number; tags: readonly string[]; identityTags: number } | undefined;
   let count = 0;
   let newest = 0;
   let refused = 0;
@@ -56,7 +58,8 @@ export function mapQueryPoints(
       copied = true;
     }
     (seen as number[]).push(t);
-    const options = { timestamp: t / 1000, tags: query.tags.tags, identityTags: query.tags.identity };
+    options ??= { timestamp: 0, tags: query.tags.tags, identityTags: query.tags.identity };
+    options.timestamp = t / 1000;
     for (const row of query.rows) {
       if (row.type === 'count') submit.count(row.metricName, value, options);
       else submit.gauge(row.metricName, value, options);

@@ -155,14 +155,25 @@ export class RegionCollection {
       allSettled();
     };
     this.parts.crashPoint('before-emit');
-    for (let i = 0; i < batch.queries.length; i++) this.emitQuery(batch, i, fetched, onQuerySettled);
+    const window = {
+      startMs: batch.progress[0]!.w,
+      endMs: this.bounds.endMs,
+      periodMs: this.bounds.periodMs,
+    };
+    for (let i = 0; i < batch.queries.length; i++) this.emitQuery(batch, i, fetched, window, onQuerySettled);
     if (run.dryRun) return undefined;
     this.parts.crashPoint('mid-emit');
     return settled;
   }
 
   /** Emits one query of a batch in its own delivery group; commits its cursor once that group settled. */
-  private emitQuery(batch: Batch, i: number, fetched: FetchedBatch, onSettled: () => void): void {
+  private emitQuery(
+    batch: Batch,
+    i: number,
+    fetched: FetchedBatch,
+    window: { readonly startMs: number; readonly endMs: number; readonly periodMs: number },
+    onSettled: () => void,
+  ): void {
     const { run, context } = this.parts;
     const query = batch.queries[i]!;
     const progress = batch.progress[i]!;
@@ -174,11 +185,6 @@ export class RegionCollection {
       context.warn(`${context.region} ${query.series.key} ${query.statistic}: ${problem}`);
     }
     const group = run.submit.openDelivery();
-    const window = {
-      startMs: batch.progress[0]!.w,
-      endMs: this.bounds.endMs,
-      periodMs: this.bounds.periodMs,
-    };
     const mapped = mapQueryPoints(query, progress, result, window, group, this.outcome.inspected);
     this.outcome.outsideWindow += mapped.refused;
     this.outcome.datapoints += mapped.count;

@@ -140,25 +140,23 @@ export class InstanceSubmitter implements CheckSubmitter {
   }
 
   openDelivery(): DeliveryGroup {
-    const delivery = new Delivery();
-    // What the source submitted: its progress counts are a prefix only if the sinks took all of it.
-    let samples = 0;
-    return {
-      gauge: (metric, value, options) => {
-        samples++;
-        this.metric('gauge', metric, value, options, delivery);
-      },
-      count: (metric, value, options) => {
-        samples++;
-        this.metric('count', metric, value, options, delivery);
-      },
-      event: (title, text, options = {}) => {
-        samples++;
-        this.emitEvent(title, text, options, delivery);
-      },
-      settle: () => delivery.settle(),
-      onSettled: (callback, progress) => delivery.onSettled(callback, progress ? samples : undefined),
-    };
+    return new SubmitterDeliveryGroup(this, new Delivery());
+  }
+
+  /** A metric sample of a delivery group (see SubmitterDeliveryGroup). */
+  groupMetric(
+    type: MetricType,
+    metric: string,
+    value: number,
+    options: SubmitOptions | undefined,
+    delivery: Delivery,
+  ): void {
+    this.metric(type, metric, value, options, delivery);
+  }
+
+  /** An event of a delivery group (see SubmitterDeliveryGroup). */
+  groupEvent(title: string, text: string, options: EventOptions, delivery: Delivery): void {
+    this.emitEvent(title, text, options, delivery);
   }
 
   logRoom(records?: number): Promise<void> {
@@ -272,5 +270,42 @@ export class InstanceSubmitter implements CheckSubmitter {
       this.names.set(metric, name);
     }
     return name;
+  }
+}
+
+/**
+ * One delivery group of an instance. A class, not an object of closures: a run opens one per query,
+ * and a group lives until its datagrams are sent, long enough to reach the old generation.
+ */
+class SubmitterDeliveryGroup implements DeliveryGroup {
+  /** What the source submitted: its progress counts are a prefix only if the sinks took all of it. */
+  private samples = 0;
+
+  constructor(
+    private readonly submitter: InstanceSubmitter,
+    private readonly delivery: Delivery,
+  ) {}
+
+  gauge(metric: string, value: number, options?: SubmitOptions): void {
+    this.samples++;
+    this.submitter.groupMetric('gauge', metric, value, options, this.delivery);
+  }
+
+  count(metric: string, value: number, options?: SubmitOptions): void {
+    this.samples++;
+    this.submitter.groupMetric('count', metric, value, options, this.delivery);
+  }
+
+  event(title: string, text: string, options: EventOptions = {}): void {
+    this.samples++;
+    this.submitter.groupEvent(title, text, options, this.delivery);
+  }
+
+  settle(): Promise<void> {
+    return this.delivery.settle();
+  }
+
+  onSettled(callback: (error?: Error, deliveredSamples?: number) => void, progress?: boolean): void {
+    this.delivery.onSettled(callback, progress ? this.samples : undefined);
   }
 }

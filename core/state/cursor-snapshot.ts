@@ -23,9 +23,19 @@ export interface SnapshotHeader {
   readonly journalGeneration: number;
 }
 
+let lastWatermark = NaN;
+let lastWatermarkValue = '';
+
 /** A cursor's JSON value in the journal and snapshot: `[w, ...seen]`. */
 export function cursorValue(w: number, seen: readonly (number | string)[]): string {
-  if (seen.length === 0) return `[${w}]`;
+  if (seen.length === 0) {
+    // Most cursors of a settlement share their watermark (the same period end): one conversion.
+    if (w !== lastWatermark) {
+      lastWatermark = w;
+      lastWatermarkValue = `[${w}]`;
+    }
+    return lastWatermarkValue;
+  }
   let text = `[${w}`;
   for (const mark of seen) text += `,${typeof mark === 'number' ? String(mark) : JSON.stringify(mark)}`;
   return `${text}]`;
