@@ -97,14 +97,32 @@ function isEncodableRecord(value: unknown): value is Record<string, unknown> {
   );
 }
 
-const quotedKeys = new Map<string, string>();
-function quoted(key: string): string {
-  let q = quotedKeys.get(key);
-  if (q === undefined) {
-    q = JSON.stringify(key);
-    if (quotedKeys.size < 64) quotedKeys.set(key, q);
+/** `"Key":` and `,"Key":` by member name: the few names of a query, written without a new string each. */
+const memberPrefixes = new Map<string, readonly [string, string]>();
+function memberPrefix(key: string, first: boolean): string {
+  let prefixes = memberPrefixes.get(key);
+  if (prefixes === undefined) {
+    const quoted = JSON.stringify(key);
+    prefixes = [`${quoted}:`, `,${quoted}:`];
+    if (memberPrefixes.size < 256) memberPrefixes.set(key, prefixes);
   }
-  return q;
+  return prefixes[first ? 0 : 1];
+}
+
+/**
+ * JSON text of a member's value. Strings and numbers repeat from request to request (Ids `s0`…,
+ * statistics, periods): their text is kept (a bounded number of them) instead of made per query.
+ */
+const primitiveJson = new Map<string | number, string>();
+function jsonOf(value: unknown): string {
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (typeof value !== 'string' && typeof value !== 'number') return JSON.stringify(value);
+  let text = primitiveJson.get(value);
+  if (text === undefined) {
+    text = JSON.stringify(value);
+    if (primitiveJson.size < 4096) primitiveJson.set(value, text);
+  }
+  return text;
 }
 
 /** JSON of each series' Metric (Namespace, MetricName, Dimensions), by the Metric object. */
@@ -131,10 +149,10 @@ function writeQuery(body: BodyWriter, query: unknown): void {
     if (!Object.prototype.hasOwnProperty.call(query, key)) continue;
     const value = query[key];
     if (value === undefined || typeof value === 'function' || typeof value === 'symbol') continue;
-    body.put(first ? `${quoted(key)}:` : `,${quoted(key)}:`);
+    body.put(memberPrefix(key, first));
     first = false;
     if (key === 'MetricStat') writeMetricStat(body, value);
-    else body.put(JSON.stringify(value));
+    else body.put(jsonOf(value));
   }
   body.put('}');
 }
@@ -147,14 +165,14 @@ function writeMetricStat(body: BodyWriter, stat: unknown): void {
     if (!Object.prototype.hasOwnProperty.call(stat, key)) continue;
     const value = stat[key];
     if (value === undefined || typeof value === 'function' || typeof value === 'symbol') continue;
-    body.put(first ? `${quoted(key)}:` : `,${quoted(key)}:`);
+    body.put(memberPrefix(key, first));
     first = false;
     // A frozen Metric is the planner's, immutable (its Dimensions too): its JSON is written once.
     if (key === 'Metric' && value !== null && typeof value === 'object' && Object.isFrozen(value)) {
       let cached = metricJson.get(value);
       if (cached === undefined) metricJson.set(value, (cached = JSON.stringify(value)));
       body.put(cached);
-    } else body.put(JSON.stringify(value));
+    } else body.put(jsonOf(value));
   }
   body.put('}');
 }

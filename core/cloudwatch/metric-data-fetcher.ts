@@ -12,11 +12,25 @@ export const MAX_QUERIES_PER_REQUEST = 500;
 
 export interface QueryResult {
   /** Period starts (ms) and values, ascending, same length. */
-  readonly timestamps: number[];
-  readonly values: number[];
+  readonly timestamps: readonly number[];
+  readonly values: readonly number[];
   /** Complete unless CloudWatch said otherwise (PartialData / InternalError / Forbidden) or data was bad. */
+  readonly complete: boolean;
+  readonly problems: readonly string[];
+}
+
+/** A QueryResult while its request's pages come in: the lists are made only when there is something. */
+interface GatheredResult {
+  timestamps: number[];
+  values: number[];
   complete: boolean;
-  readonly problems: string[];
+  problems: string[];
+}
+const NOTHING: never[] = Object.freeze([]) as never[];
+
+function addProblem(target: GatheredResult, problem: string): void {
+  if (target.problems === NOTHING) target.problems = [];
+  target.problems.push(problem);
 }
 
 /** What one GetMetricData request (every page of it) answered, in the order of its queries. */
@@ -75,14 +89,19 @@ export async function requestMetricData(
 
 /** Gathers the pages of one request into one result per query, in request order. */
 class ResultCollector {
-  private readonly results: QueryResult[];
+  private readonly results: GatheredResult[];
   private readonly lastStatus: (string | undefined)[];
   private readonly answered: boolean[];
   private positions: Map<string, number> | undefined;
   private readonly unknownIds: string[] = [];
 
   constructor(private readonly requests: readonly MetricDataQuery[]) {
-    this.results = requests.map(() => ({ timestamps: [], values: [], complete: true, problems: [] }));
+    this.results = requests.map(() => ({
+      timestamps: NOTHING,
+      values: NOTHING,
+      complete: true,
+      problems: NOTHING,
+    }));
     this.lastStatus = requests.map(() => undefined);
     this.answered = requests.map(() => false);
   }
@@ -116,10 +135,10 @@ class ResultCollector {
       if (!this.answered[i]) {
         // No entry at all is not an empty answer: the window is asked again.
         r.complete = false;
-        r.problems.push('the response had no result for this query');
+        addProblem(r, 'the response had no result for this query');
       } else if (status !== undefined && status !== 'Complete') {
         r.complete = false;
-        r.problems.push(`CloudWatch status ${status}`);
+        addProblem(r, `CloudWatch status ${status}`);
       }
     }
     return { results: this.results, unknownIds: this.unknownIds };
@@ -130,34 +149,59 @@ class ResultCollector {
  * One result's points into its query's lists. Timestamps are Dates (the SDK's decoding) or the wire's
  * epoch seconds (the lean codec's, see EPOCH_SECONDS), converted to ms as the SDK rounds them.
  */
-function absorb(target: QueryResult, result: MetricDataResult): void {
+function absorb(target: GatheredResult, result: MetricDataResult): void {
   const timestamps: readonly unknown[] = Array.isArray(result.Timestamps) ? result.Timestamps : [];
   const values: readonly unknown[] = Array.isArray(result.Values) ? result.Values : [];
   if (timestamps.length !== values.length) {
     target.complete = false;
-    target.problems.push(
-      `${timestamps.length} timestamps but ${values.length} values; extra entries skipped`,
-    );
+    addProblem(target, `${timestamps.length} timestamps but ${values.length} values; extra entries skipped`);
   }
   if (Array.isArray(result.Messages))
     for (const message of result.Messages as unknown[]) {
       const { Code, Value } = (message ?? {}) as { Code?: unknown; Value?: unknown };
-      target.problems.push(
+      addProblem(
+        target,
         `${typeof Code === 'string' ? Code : ''} ${typeof Value === 'string' ? Value : ''}`.trim(),
       );
     }
   const n = Math.min(timestamps.length, values.length);
+  if (n === 0) return;
+  if (
+    target.timestamps === NOTHING &&
+    n === timestamps.length &&
+    n === values.length &&
+    allWellFormed(timestamps, values)
+  ) {
+    // The usual case, one page and nothing malformed: lists of exactly the right length, the values as parsed.
+    target.timestamps = timestamps.map(millisecondsOf);
+    target.values = values as number[];
+    return;
+  }
+  if (target.timestamps === NOTHING) target.timestamps = [];
+  if (target.values === NOTHING) target.values = [];
   for (let i = 0; i < n; i++) {
-    const stamp = timestamps[i];
-    const t =
-      typeof stamp === 'number' ? Math.round(stamp * 1000) : stamp instanceof Date ? stamp.getTime() : NaN;
+    const t = millisecondsOf(timestamps[i]);
     const v = values[i];
     if (!Number.isFinite(t) || typeof v !== 'number' || !Number.isFinite(v)) {
       target.complete = false;
-      target.problems.push(`skipped a malformed datapoint (${String(timestamps[i])}, ${String(v)})`);
+      addProblem(target, `skipped a malformed datapoint (${String(timestamps[i])}, ${String(v)})`);
       continue;
     }
     target.timestamps.push(t);
     target.values.push(v);
   }
+}
+
+/** A timestamp as the SDK decodes it (a Date) or as the wire has it (epoch seconds), in ms; NaN otherwise. */
+function millisecondsOf(stamp: unknown): number {
+  return typeof stamp === 'number' ? Math.round(stamp * 1000) : stamp instanceof Date ? stamp.getTime() : NaN;
+}
+
+function allWellFormed(timestamps: readonly unknown[], values: readonly unknown[]): boolean {
+  for (let i = 0; i < timestamps.length; i++) {
+    const v = values[i];
+    if (!Number.isFinite(millisecondsOf(timestamps[i])) || typeof v !== 'number' || !Number.isFinite(v))
+      return false;
+  }
+  return true;
 }

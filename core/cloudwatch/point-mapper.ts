@@ -54,10 +54,10 @@ export function mapQueryPoints(
     }
     if (!query.emitted || t < progress.w || seen.includes(t)) continue;
     if (!copied) {
-      seen = seen.slice();
+      // Exactly as long as needed: most queries add one point to an empty list.
+      seen = seen.length === 0 ? [t] : [...seen, t];
       copied = true;
-    }
-    (seen as number[]).push(t);
+    } else (seen as number[]).push(t);
     options ??= { timestamp: 0, tags: query.tags.tags, identityTags: query.tags.identity };
     options.timestamp = t / 1000;
     for (const row of query.rows) {
@@ -107,7 +107,9 @@ export function settledWatermark(from: number, emitted: readonly number[], bound
 
 /** The emitted period starts still at or after `w`, ascending; the shared empty list when none. */
 export function pendingAfter(emitted: readonly number[], w: number): readonly number[] {
-  if (emitted.length === 0) return NOTHING_SEEN;
-  const pending = emitted.filter((t) => t >= w);
-  return pending.length === 0 ? NOTHING_SEEN : pending.sort((a, b) => a - b);
+  // Usually the watermark passed them all: nothing is allocated then.
+  let any = false;
+  for (let i = 0; i < emitted.length && !any; i++) any = emitted[i]! >= w;
+  if (!any) return NOTHING_SEEN;
+  return emitted.filter((t) => t >= w).sort((a, b) => a - b);
 }

@@ -22,7 +22,13 @@ export const NOTHING_SEEN: readonly never[] = Object.freeze([]);
 
 /** Cursors nothing recorded for this long are dropped at the next compaction. */
 const DEFAULT_GRACE_MS = 7 * 86_400_000;
-/** Compaction runs when the journal outgrew the snapshot (and this), or this often. */
+/**
+ * Compaction runs when the journal outgrew JOURNAL_TO_SNAPSHOT snapshots (and COMPACT_AT_BYTES), or
+ * COMPACT_EVERY_MS after the last one. A run records about one snapshot's worth (a record per query),
+ * so a ratio of 1 wrote the whole snapshot after nearly every run; 4 writes it a quarter as often, for
+ * a journal up to four snapshots long (read once, at start).
+ */
+const JOURNAL_TO_SNAPSHOT = 4;
 const COMPACT_AT_BYTES = 1 << 20;
 const COMPACT_EVERY_MS = 600_000;
 /** After a failed compaction, the next attempt waits this long (the journal still holds everything). */
@@ -222,7 +228,7 @@ export class CursorStore {
     const due =
       this.compactSoon ||
       this.failure !== undefined ||
-      this.journal.bytes >= Math.max(COMPACT_AT_BYTES, this.snapshotBytes) ||
+      this.journal.bytes >= Math.max(COMPACT_AT_BYTES, JOURNAL_TO_SNAPSHOT * this.snapshotBytes) ||
       (this.journal.bytes > 0 && now - this.lastCompactionAt >= COMPACT_EVERY_MS);
     if (!due || now < this.compactNotBefore) return;
     try {
