@@ -2,6 +2,13 @@ import { afterSettlement, inSettlement } from '../sink/settlement.js';
 import type { CursorJournal } from './cursor-journal.js';
 import { cursorValue } from './cursor-snapshot.js';
 
+/**
+ * Ids JSON.stringify writes as they are between quotes: no quote, backslash, control character or
+ * surrogate (cursor ids are `<region>|<base64url>`; an id from an older state file may be anything).
+ */
+// eslint-disable-next-line no-control-regex
+const PLAIN_ID = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
+
 /** What one `write` carries: parallel lists of cursor ids, watermarks and seen marks (CursorUpdates). */
 interface RecordedCursors {
   readonly size: number;
@@ -51,16 +58,20 @@ export class JournalRecords {
   /** The settlement's cursors as one journal record; a failure is kept by `failed`, not thrown. */
   writeUnwritten(): void {
     if (this.unwritten.size === 0) return;
-    let json = `{"t":${this.unwrittenAt},"c":{`;
+    // Pieces joined once: appending to one string made a rope of several strings per cursor.
+    const parts: string[] = [`{"t":${this.unwrittenAt},"c":{`];
     let first = true;
     for (const [id, value] of this.unwritten) {
-      json += `${first ? '' : ','}${JSON.stringify(id)}:${value}`;
+      if (PLAIN_ID.test(id)) parts.push(first ? '"' : ',"', id, '":', value);
+      else parts.push(first ? '' : ',', JSON.stringify(id), ':', value);
       first = false;
     }
+    parts.push('}}');
+    const json = parts.join('');
     this.unwritten.clear();
     this.journal.unwrittenBytes = 0;
     try {
-      this.append(`${json}}}`);
+      this.append(json);
     } catch {
       // kept by `failed` and logged there: sources see it at their next reserve
     }

@@ -124,6 +124,20 @@ describe('CursorStore', () => {
     assert.equal(reopened.get(B)!.w, 60_000);
   });
 
+  test('a settlement record reads back whatever its ids are (quotes, backslashes, control characters)', async () => {
+    const store = await open();
+    await store.prepareToWrite();
+    const odd = ['legacy "quoted" id', 'back\\slash', 'tab\there', 'é|ü', 'lone \ud800', A];
+    settleTogether(() => {
+      for (const [i, id] of odd.entries()) store.record(updates([id, 60_000 * (i + 1), i % 2 ? [] : [1]]));
+    });
+    const reopened = await open();
+    for (const [i, id] of odd.entries()) {
+      assert.equal(reopened.get(id)?.w, 60_000 * (i + 1), id);
+      assert.deepEqual(reopened.get(id)?.seen, i % 2 ? [] : [1]);
+    }
+  });
+
   test('a store that is only loaded (dogwatch check without --emit) writes nothing', async () => {
     await open();
     assert.equal(existsSync(dir), false);
