@@ -406,7 +406,12 @@ async function main(config: WorkerConfig): Promise<WorkerResult> {
       if (config.profilePath.endsWith('.heapprofile')) {
         // Allocation sampling (what the steady runs allocate, by function), not CPU.
         await session.post('HeapProfiler.enable');
-        await session.post('HeapProfiler.startSampling', { samplingInterval: 16_384 });
+        await session.post('HeapProfiler.startSampling', {
+          samplingInterval: 16_384,
+          // Everything allocated, not only what is still alive at the end.
+          includeObjectsCollectedByMajorGC: true,
+          includeObjectsCollectedByMinorGC: true,
+        });
       } else {
         await session.post('Profiler.enable');
         await session.post('Profiler.setSamplingInterval', { interval: 250 });
