@@ -771,6 +771,9 @@ export function renderMarkdown(b: BenchResults): string {
     'npm run bench -- --load       # full, then 60 consecutive dogwatch runs at ≥ 100,000 series for the Load section (~30 min)',
   );
   out.push(
+    'npm run bench -- --focus 10k,100k [--focus-profile | --focus-allocations] [--focus-transport uds]  # dogwatch and its floor only, a line per size (an optimisation loop; no page)',
+  );
+  out.push(
     'npx tsc -p tsconfig.json --outDir dist-bench && node dist-bench/bench/run.js --quick --out /tmp/b.json --no-md',
   );
   out.push('```');

@@ -324,9 +324,9 @@ function summary(transport: string, r: ScenarioResult): string {
 }
 
 describe('deployment events through SIGKILLed daemon processes', () => {
-  test('UDS: crash points, random SIGKILLs and an Agent outage: every event exactly once', async () => {
+  test('UDS: crash points, random SIGKILLs and an Agent outage: no event lost; a repeat only from a random kill between a send and its record', async () => {
     const rng = new SeededRandom(1616);
-    const result = await runScenario('uds', [
+    const steps: Step[] = [
       { crashAt: 'event-before-emit:1' },
       { crashAt: 'event-after-record:1' },
       { killAfterMs: rng.int(1500, 3500) },
@@ -335,14 +335,22 @@ describe('deployment events through SIGKILLed daemon processes', () => {
       { crashAt: 'event-after-record:2' },
       { killAfterMs: rng.int(1500, 3500) },
       { crashAt: 'after-journal:3' },
-    ]);
+    ];
+    const result = await runScenario('uds', steps);
     figures.push(summary('UDS', result));
     assert.ok(result.minutes >= 30, `${result.minutes} minutes`);
     assert.ok(result.throttled > 0, 'LookupEvents was throttled');
     assert.ok(result.expected.size >= 20, `the world deployed (${result.expected.size} events)`);
     assert.ok(result.refusedReads > 0, 'the outage refused events');
     assert.deepEqual(result.tally.missing, []);
-    assert.deepEqual(result.tally.duplicated, []);
+    // A SIGKILL at a random moment can fall between a datagram's send and its record (README: the
+    // events of that one datagram are sent again); the crash points never can. Each random kill may
+    // repeat at most one datagram's events (at most 10 here, as over UDP).
+    const randomKills = steps.filter((step) => 'killAfterMs' in step).length;
+    assert.ok(
+      result.tally.duplicated.length <= randomKills * 10,
+      `${result.tally.duplicated.length} repeats from ${randomKills} random kills`,
+    );
     assert.deepEqual(
       result.tally.strays.map((e) => e.title),
       [],
