@@ -1,4 +1,5 @@
 import { createConnection, type Socket } from 'node:net';
+import { inProcessContext } from '../sink/process-context.js';
 import type { Logger } from '../log/logger.js';
 import { QueueAdmission } from './queue-admission.js';
 import type { Delivery } from '../sink/delivery.js';
@@ -128,7 +129,8 @@ export class TcpLineSender {
     this.queue.push(line);
     this.queuedBytes += bytes.length;
     this.admission.queued(bytes.length);
-    this.pump();
+    // Timers, the connection and the writes outlive the run that enqueued: not in its async context.
+    inProcessContext(() => this.pump());
   }
 
   /** Lines waiting, not counting the batch in flight. */

@@ -1,6 +1,7 @@
 import type { Logger } from '../log/logger.js';
 import { type PackedDatagram, DatagramQueue, settleDatagram } from './datagram-packer.js';
 import { classifySendError, type DatagramTransport, errorCodeName } from './datagram-transport.js';
+import { inProcessContext } from './process-context.js';
 import { settleTogether } from './settlement.js';
 import type { SinkHealth, SinkStats } from './sink.js';
 
@@ -117,11 +118,16 @@ export class DatagramSender {
     if (this.pumping || this.closed) return;
     if (this.queue.size === 0 && this.unconfirmed.length === 0) return;
     this.pumping = true;
-    void this.pump().finally(() => {
-      this.pumping = false;
-      this.settleWaiters();
-      if (this.queue.size > 0 || this.unconfirmed.length > 0) this.startPump();
-    });
+    // The pump outlives the run whose datagram started it (and it opens the socket): in that run's
+    // async context it would keep the run's scope reachable (see process-context.ts).
+    inProcessContext(
+      () =>
+        void this.pump().finally(() => {
+          this.pumping = false;
+          this.settleWaiters();
+          if (this.queue.size > 0 || this.unconfirmed.length > 0) this.startPump();
+        }),
+    );
   }
 
   private async pump(): Promise<void> {
