@@ -205,3 +205,16 @@ function allWellFormed(timestamps: readonly unknown[], values: readonly unknown[
   }
   return true;
 }
+
+/** A result without the points before `startMs` (a shared request starts at its earliest window). */
+export function resultFrom(result: QueryResult, startMs: number): QueryResult {
+  let skip = 0;
+  while (skip < result.timestamps.length && result.timestamps[skip]! < startMs) skip++;
+  if (skip === 0) return result;
+  return {
+    timestamps: result.timestamps.slice(skip),
+    values: result.values.slice(skip),
+    complete: result.complete,
+    problems: result.problems,
+  };
+}

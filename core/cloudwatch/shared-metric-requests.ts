@@ -5,6 +5,7 @@ import {
   MAX_QUERIES_PER_REQUEST,
   type QueryResult,
   requestMetricData,
+  resultFrom,
 } from './metric-data-fetcher.js';
 
 /**
@@ -209,7 +210,18 @@ class ClientShare {
     announced: boolean,
   ): Promise<FetchedMetricData> {
     this.done(announced);
-    const promise = new Promise<FetchedMetricData>((resolve, reject) => {
+    const promise = new Promise<FetchedMetricData>((resolveOffer, rejectOffer) => {
+      // Settled, the offer lets go of the run's signal: a signal outliving its run (an async context
+      // kept by a socket) would otherwise keep the offer, its queries and results.
+      const onAbort = (): void => this.abandon(offer);
+      const resolve = (fetched: FetchedMetricData): void => {
+        signal.removeEventListener('abort', onAbort);
+        resolveOffer(fetched);
+      };
+      const reject = (error: unknown): void => {
+        signal.removeEventListener('abort', onAbort);
+        rejectOffer(error instanceof Error ? error : new Error(String(error)));
+      };
       const offer: Offer = {
         queries,
         startMs,
@@ -226,7 +238,7 @@ class ClientShare {
         reject,
       };
       if (signal.aborted) return reject(abortReason(signal));
-      signal.addEventListener('abort', () => this.abandon(offer), { once: true });
+      signal.addEventListener('abort', onAbort, { once: true });
       this.pending.push(offer);
     });
     this.sendFull();
@@ -338,7 +350,7 @@ class ClientShare {
     for (const s of segments) {
       const offer = s.offer;
       for (let i = s.from; i < s.to; i++)
-        offer.results[i] = ownWindow(fetched.results[s.base + i - s.from]!, offer.startMs);
+        offer.results[i] = resultFrom(fetched.results[s.base + i - s.from]!, offer.startMs);
       offer.pages = Math.max(offer.pages, fetched.pages);
       offer.inFlight--;
       if (offer.inFlight === 0 && offer.next === offer.queries.length && !offer.done) {
@@ -375,19 +387,6 @@ class ClientShare {
   private releaseIfIdle(): void {
     if (this.planning <= 0 && this.announced <= 0 && this.pending.length === 0) this.release();
   }
-}
-
-/** A query's result with the points before its own window's start left out (the request started earlier). */
-function ownWindow(result: QueryResult, startMs: number): QueryResult {
-  let skip = 0;
-  while (skip < result.timestamps.length && result.timestamps[skip]! < startMs) skip++;
-  if (skip === 0) return result;
-  return {
-    timestamps: result.timestamps.slice(skip),
-    values: result.values.slice(skip),
-    complete: result.complete,
-    problems: result.problems,
-  };
 }
 
 function abortReason(signal: AbortSignal): Error {

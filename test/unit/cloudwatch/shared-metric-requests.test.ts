@@ -4,6 +4,7 @@
  * its own request would have returned.
  */
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import {
@@ -175,6 +176,21 @@ describe('SharedMetricRequests', { timeout: 60_000 }, () => {
     const got = await b.fetch(queries(100, 50), END - 5 * MINUTE, END, new AbortController().signal);
     assert.equal(got.results.length, 50);
     assert.equal(requests() - before, 1);
+  });
+
+  test('a settled offer lets go of its run’s signal (a signal can outlive its run)', async () => {
+    const shared = new SharedMetricRequests(NEVER_MS);
+    const a = shared.join(client);
+    const b = shared.join(client);
+    const c = shared.join(client);
+    const [runA, runB, runC] = [new AbortController(), new AbortController(), new AbortController()];
+    const fetchedA = a.fetch(queries(0, 100), END - 5 * MINUTE, END, runA.signal);
+    assert.equal(getEventListeners(runA.signal, 'abort').length, 1, 'listening while it waits');
+    const fetchedB = b.fetch(queries(100, 100), END - 5 * MINUTE, END, runB.signal);
+    // c fails: its request is refused (a window end before its start), a and b are served.
+    const failedC = c.fetch(queries(200, 10), END + 5 * MINUTE, END + MINUTE, runC.signal);
+    await Promise.all([fetchedA, fetchedB, assert.rejects(failedC)]);
+    for (const run of [runA, runB, runC]) assert.equal(getEventListeners(run.signal, 'abort').length, 0);
   });
 
   test('batches with different window ends are not mixed', async () => {
