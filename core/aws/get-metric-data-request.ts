@@ -1,10 +1,40 @@
-import type { GetMetricDataInput } from '@aws-sdk/client-cloudwatch';
+import type { GetMetricDataInput, Metric, MetricDataQuery, MetricStat } from '@aws-sdk/client-cloudwatch';
 
 /**
  * GetMetricData's request body as the lean CloudWatch codec sends it (see lean-cloudwatch-codec.ts):
  * AWS JSON 1.0, the SDK's input with timestamps as epoch seconds, byte for byte what JSON.stringify
  * of that input gives.
  */
+
+/**
+ * A GetMetricData query of one statistic of one metric, whose `MetricStat` object is made only if read.
+ * A collector keeps one query per (series × statistic) for as long as its plan lives, hundreds of
+ * thousands of them: the request codec writes these from their own fields (see writeQuery), so the
+ * `{ Metric, Period, Stat }` object the SDK's shape asks for is not kept per query. The SDK's own
+ * serialiser reads the getters and writes the same JSON.
+ */
+export abstract class MetricStatQuery implements MetricDataQuery {
+  /** Unique within a request. */
+  abstract readonly Id: string;
+  /** Frozen (and its Dimensions): its JSON is written once and cached. */
+  abstract readonly metric: Metric;
+  abstract readonly period: number;
+  abstract readonly statistic: string;
+
+  get MetricStat(): MetricStat {
+    return { Metric: this.metric, Period: this.period, Stat: this.statistic };
+  }
+
+  get ReturnData(): boolean {
+    return true;
+  }
+}
+
+/** A query under another Id (a shared request re-issues them), as the SDK's plain shape. */
+export function withQueryId(query: MetricDataQuery, Id: string): MetricDataQuery {
+  if (query instanceof MetricStatQuery) return { Id, MetricStat: query.MetricStat, ReturnData: true };
+  return { ...query, Id };
+}
 
 const INPUT_MEMBERS = new Set([
   'MetricDataQueries',
@@ -157,6 +187,7 @@ function writeQueries(body: BodyWriter, queries: readonly unknown[]): void {
  * and Stat) is written around the cached Metric JSON; anything else is JSON.stringify's own.
  */
 function writeQuery(body: BodyWriter, query: unknown): void {
+  if (query instanceof MetricStatQuery) return writeMetricStatQuery(body, query);
   if (!isEncodableRecord(query)) return body.put(JSON.stringify(query) ?? 'null');
   body.put('{');
   let first = true;
@@ -172,6 +203,25 @@ function writeQuery(body: BodyWriter, query: unknown): void {
   body.put('}');
 }
 
+/** What JSON.stringify writes for `{ Id, MetricStat: { Metric, Period, Stat }, ReturnData: true }`. */
+function writeMetricStatQuery(body: BodyWriter, query: MetricStatQuery): void {
+  body.put('{"Id":');
+  body.put(jsonOf(query.Id));
+  body.put(',"MetricStat":{"Metric":');
+  body.put(metricJsonOf(query.metric));
+  body.put(',"Period":');
+  body.put(jsonOf(query.period));
+  body.put(',"Stat":');
+  body.put(jsonOf(query.statistic));
+  body.put('},"ReturnData":true}');
+}
+
+function metricJsonOf(metric: object): string {
+  let cached = metricJson.get(metric);
+  if (cached === undefined) metricJson.set(metric, (cached = JSON.stringify(metric)));
+  return cached;
+}
+
 function writeMetricStat(body: BodyWriter, stat: unknown): void {
   if (!isEncodableRecord(stat)) return body.put(JSON.stringify(stat));
   body.put('{');
@@ -183,11 +233,9 @@ function writeMetricStat(body: BodyWriter, stat: unknown): void {
     body.put(memberPrefix(key, first));
     first = false;
     // A frozen Metric is the planner's, immutable (its Dimensions too): its JSON is written once.
-    if (key === 'Metric' && value !== null && typeof value === 'object' && Object.isFrozen(value)) {
-      let cached = metricJson.get(value);
-      if (cached === undefined) metricJson.set(value, (cached = JSON.stringify(value)));
-      body.put(cached);
-    } else body.put(jsonOf(value));
+    if (key === 'Metric' && value !== null && typeof value === 'object' && Object.isFrozen(value))
+      body.put(metricJsonOf(value));
+    else body.put(jsonOf(value));
   }
   body.put('}');
 }

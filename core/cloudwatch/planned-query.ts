@@ -1,4 +1,5 @@
-import type { MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import type { Metric } from '@aws-sdk/client-cloudwatch';
+import { MetricStatQuery } from '../aws/get-metric-data-request.js';
 import type { CloudWatchInstanceOptions } from './engine-options.js';
 import type { MetricRow } from './metric-table.js';
 import type { Series } from './series.js';
@@ -17,23 +18,31 @@ export const NO_SERIES_TAGS: SeriesTags = Object.freeze({ tags: Object.freeze([]
 /**
  * One (series × statistic) to collect, with everything needed to emit its points. Built when first
  * planned, kept by every later plan while its series, rows and tags stay the same, and reused by every
- * run: a run allocates nothing per query that outlives it.
+ * run: a run allocates nothing per query that outlives it. It is its own GetMetricData query (Id,
+ * MetricStat, ReturnData; see MetricStatQuery): a plan holds one object per query, not three.
  */
-export interface PlannedQuery {
-  /** Cursor id in the shared cursor store. Empty for reference queries. */
-  readonly id: string;
-  readonly series: Series;
-  readonly statistic: string;
-  /** Shared by every query with the same metric, statistic and scopes. */
-  readonly rows: readonly MetricRow[];
-  /** Shared by every query of the series' resource; the same object for every point. */
-  readonly tags: SeriesTags;
-  /** False for reference queries (fetched for inspection, never emitted, no cursor). */
-  readonly emitted: boolean;
-  /** Its points go to the integration's inspectPoints. */
-  readonly inspected: boolean;
-  /** The GetMetricData query itself, with an Id unique within the plan. */
-  readonly request: MetricDataQuery;
+export class PlannedQuery extends MetricStatQuery {
+  constructor(
+    /** Cursor id in the shared cursor store. Empty for reference queries. */
+    readonly id: string,
+    readonly series: Series,
+    readonly statistic: string,
+    /** Shared by every query with the same metric, statistic and scopes. */
+    readonly rows: readonly MetricRow[],
+    /** Shared by every query of the series' resource; the same object for every point. */
+    readonly tags: SeriesTags,
+    /** False for reference queries (fetched for inspection, never emitted, no cursor). */
+    readonly emitted: boolean,
+    /** Its points go to the integration's inspectPoints. */
+    readonly inspected: boolean,
+    /** Unique within the plan, so the same object serves every run, in whatever batch. */
+    readonly Id: string,
+    /** Shared by the series' queries; frozen. */
+    readonly metric: Metric,
+    readonly period: number,
+  ) {
+    super();
+  }
 }
 
 /** Values that do not come from CloudWatch, with the tags of the resource they describe. */

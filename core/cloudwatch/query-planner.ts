@@ -8,7 +8,7 @@ import {
   type InstanceConfig,
   type InventoryValues,
   NO_SERIES_TAGS,
-  type PlannedQuery,
+  PlannedQuery,
   type RegionPlan,
   type SeriesTags,
 } from './planned-query.js';
@@ -197,21 +197,20 @@ class QueryBuilder<R> {
       this.queries.push(kept);
       return;
     }
-    this.queries.push({
-      id: emitted ? this.planner.cursorId(this.context, s, statistic) : '',
-      series: s,
-      statistic,
-      rows,
-      tags,
-      emitted,
-      inspected,
-      request: {
-        // Unique within the plan, so the same object serves every run, in whatever batch.
-        Id: this.planner.nextRequestId(),
-        MetricStat: { Metric: metric(), Period: this.context.config.period, Stat: statistic },
-        ReturnData: true,
-      },
-    });
+    this.queries.push(
+      new PlannedQuery(
+        emitted ? this.planner.cursorId(this.context, s, statistic) : '',
+        s,
+        statistic,
+        rows,
+        tags,
+        emitted,
+        inspected,
+        this.planner.nextRequestId(),
+        metric(),
+        this.context.config.period,
+      ),
+    );
   }
 }
 

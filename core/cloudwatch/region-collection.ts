@@ -119,7 +119,7 @@ export class RegionCollection {
     let fetched: FetchedBatch;
     try {
       fetched = await this.parts.requests.fetch(
-        batch.queries.map((query) => query.request),
+        batch.queries,
         batch.progress[0]!.w,
         this.bounds.endMs,
         run.signal,

@@ -1,5 +1,6 @@
 import type { CloudWatchClient, MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { AwsCallStats, awsCallScope, type AwsCallScope } from '../aws/aws-call-stats.js';
+import { withQueryId } from '../aws/get-metric-data-request.js';
 import {
   type FetchedMetricData,
   MAX_QUERIES_PER_REQUEST,
@@ -314,7 +315,7 @@ class ClientShare {
       const to = Math.min(offer.queries.length, from + size - queries.length);
       if (to === from) continue;
       segments.push({ offer, from, to, base: queries.length });
-      for (let i = from; i < to; i++) queries.push({ ...offer.queries[i]!, Id: `s${queries.length}` });
+      for (let i = from; i < to; i++) queries.push(withQueryId(offer.queries[i]!, `s${queries.length}`));
       offer.next = to;
       offer.inFlight++;
     }

@@ -3,6 +3,7 @@ import { before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { advanceWatermark } from '../../core/cloudwatch/point-mapper.js';
 import type { CloudWatchEngine } from '../../core/cloudwatch/cloudwatch-engine.js';
+import type { Series } from '../../core/cloudwatch/series.js';
 import { DEFAULT_ACCOUNT } from '../../emulator/index.js';
 import { countHeapStrings } from '../support/heap-strings.js';
 import { useEmulatorCredentials } from '../support/collection-harness.js';
@@ -295,7 +296,7 @@ describe('CloudWatch engine against the emulator', () => {
       assert.equal(stayed.filter((q) => !before.has(q)).length, 0, 'an unchanged query was planned again');
       assert.equal(changed.filter((q) => before.has(q)).length, 0, 'a retagged query kept its old tags');
       for (const q of changed) assert.ok(q.tags.tags.includes('team:moved'), q.tags.tags.join(','));
-      const ids = rebuilt.queries.map((q) => q.request.Id);
+      const ids = rebuilt.queries.map((q) => q.Id);
       assert.equal(new Set(ids).size, ids.length, 'GetMetricData query Ids unique within the plan');
       // Kept and new queries alike collect every point once, across the rebuild.
       s.clock.advance(2 * MINUTE);
@@ -388,9 +389,9 @@ async function runAllOk(s: EmulatedCollection): Promise<void> {
 interface PlannedView {
   readonly id: string;
   readonly emitted: boolean;
-  readonly series: { readonly dimensions: readonly { Name: string; Value: string }[] };
+  readonly series: Series;
   readonly tags: { readonly tags: readonly string[] };
-  readonly request: { readonly Id?: string };
+  readonly Id: string;
 }
 
 interface PlanView {

@@ -5,6 +5,7 @@ import {
   GetMetricDataCommand,
   type GetMetricDataInput,
   ListMetricsCommand,
+  type Metric,
 } from '@aws-sdk/client-cloudwatch';
 import {
   decodeGetMetricDataOutput,
@@ -12,7 +13,11 @@ import {
   EPOCH_SECONDS,
   useLeanCloudWatchCodec,
 } from '../../../core/aws/lean-cloudwatch-codec.js';
-import { encodeGetMetricDataInput } from '../../../core/aws/get-metric-data-request.js';
+import {
+  encodeGetMetricDataInput,
+  MetricStatQuery,
+  withQueryId,
+} from '../../../core/aws/get-metric-data-request.js';
 import { requestMetricData } from '../../../core/cloudwatch/metric-data-fetcher.js';
 import { ManualClock } from '../../../core/clock.js';
 import { AwsEmulator } from '../../../emulator/index.js';
@@ -83,6 +88,61 @@ describe('lean CloudWatch codec', () => {
     assert.ok((rest1.MetricDataResults ?? []).some((r) => (r.Timestamps ?? []).length > 0));
     assert.equal(m2.httpStatusCode, m1.httpStatusCode);
     assert.ok(m2.requestId);
+  });
+
+  test('a MetricStatQuery is sent as its plain shape: same bytes from the SDK’s serde, same answer', async () => {
+    class Query extends MetricStatQuery {
+      constructor(
+        readonly Id: string,
+        readonly metric: Metric,
+        readonly period: number,
+        readonly statistic: string,
+        // Fields of the caller's own: never on the wire.
+        readonly cursor = `cursor of ${Id}`,
+      ) {
+        super();
+      }
+    }
+    const sdk = client(false);
+    const lean = client(true);
+    const { Metrics = [] } = await sdk.client.send(new ListMetricsCommand({ Namespace: 'AWS/Lambda' }));
+    const queries = Metrics.slice(0, 40).map((m, i) => {
+      const metric = Object.freeze({
+        Namespace: 'AWS/Lambda',
+        MetricName: m.MetricName,
+        Dimensions: m.Dimensions,
+      });
+      return new Query(`q${i}`, metric, i % 2 === 0 ? 60 : 300, i % 3 === 0 ? 'p99' : 'Sum');
+    });
+    const window = { StartTime: new Date(T0 - 3_600_000), EndTime: new Date(T0 - 120_000) };
+    const plain: GetMetricDataInput = {
+      MetricDataQueries: queries.map((q) => ({ Id: q.Id, MetricStat: q.MetricStat, ReturnData: true })),
+      ...window,
+    };
+    const expected = await sdk.client.send(new GetMetricDataCommand(plain));
+    const bySdk = await sdk.client.send(new GetMetricDataCommand({ MetricDataQueries: queries, ...window }));
+    const byLean = await lean.client.send(
+      new GetMetricDataCommand({ MetricDataQueries: queries, ...window }),
+    );
+    assert.equal(sdk.bodies[2], sdk.bodies[1], 'the SDK writes the query from its getters');
+    assert.equal(lean.bodies[0], sdk.bodies[1]);
+    assert.ok(!lean.bodies[0]!.includes('cursor of'), 'fields of its own stay off the wire');
+    assert.equal(
+      Buffer.from(encodeGetMetricDataInput({ MetricDataQueries: queries, ...window })!).toString(),
+      JSON.stringify({
+        MetricDataQueries: plain.MetricDataQueries,
+        StartTime: T0 / 1000 - 3600,
+        EndTime: T0 / 1000 - 120,
+      }),
+    );
+    for (const answer of [bySdk, byLean])
+      assert.deepEqual(answer.MetricDataResults, expected.MetricDataResults);
+    assert.ok((expected.MetricDataResults ?? []).some((r) => (r.Timestamps ?? []).length > 0));
+    assert.deepEqual(withQueryId(queries[3]!, 's0'), {
+      Id: 's0',
+      MetricStat: queries[3]!.MetricStat,
+      ReturnData: true,
+    });
   });
 
   test('ListMetrics reads back the same output as the SDK’s own serde', async () => {
