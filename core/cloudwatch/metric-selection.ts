@@ -40,7 +40,11 @@ export class MetricSelection {
 
   /** The scope rule of a series' dimension set; undefined when no enabled scope has that set. */
   scopeOf(series: Series): ScopeRule | undefined {
-    return this.scopeBySignature.get(dimensionSignature(series.dimensions.map((d) => d.Name)));
+    return this.scopeOfDimensions(series.dimensions);
+  }
+
+  scopeOfDimensions(dimensions: readonly { readonly Name: string }[]): ScopeRule | undefined {
+    return this.scopeBySignature.get(dimensionSignature(dimensions.map((d) => d.Name)));
   }
 
   acceptsResource(name: string | undefined): boolean {

@@ -169,6 +169,9 @@ export class SeriesDiscovery<R> {
         ) {
           throw new Error(`malformed ListMetrics response: bad dimensions on ${m.MetricName}`);
         }
+        // A series no enabled scope collects is never planned: not keeping it saves a Series per
+        // dimension set the instance leaves off (per version, per alias: as many as the ones it keeps).
+        if (!this.selection.scopeOfDimensions(dims as { Name: string }[])) continue;
         found.push(interner.series(m.MetricName, dims as { Name: string; Value: string }[]));
       }
       nextToken = page.NextToken || undefined;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { advanceWatermark } from '../../core/cloudwatch/point-mapper.js';
+import { CloudWatchClient, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
 import type { CloudWatchEngine } from '../../core/cloudwatch/cloudwatch-engine.js';
 import type { Series } from '../../core/cloudwatch/series.js';
 import { DEFAULT_ACCOUNT } from '../../emulator/index.js';
@@ -248,6 +249,37 @@ describe('CloudWatch engine against the emulator', () => {
       const world = s.emulator.world;
       const expected = rekognitionTruth(world, T0 - 3 * MINUTE, T0 + 11 * MINUTE - 2 * MINUTE);
       assertEachPointOnce(expected, s.lines(), ['operation', 'region']);
+    } finally {
+      await s.close();
+    }
+  });
+  test('discovery keeps only the series an enabled scope collects (not every version and alias listed)', async () => {
+    const s = await startShortTtlLambda();
+    try {
+      await runAllOk(s);
+      const listed = new CloudWatchClient({ region: 'us-east-1', endpoint: s.endpoint });
+      const { Metrics = [] } = await listed.send(
+        new ListMetricsCommand({ Namespace: 'AWS/Lambda', MetricName: 'Invocations' }),
+      );
+      // Per function and for the account: the default scopes. The world lists Invocations per version
+      // and per alias too, which they do not collect.
+      const scoped = Metrics.filter((m) => (m.Dimensions ?? []).length <= 1);
+      assert.ok(Metrics.length > scoped.length && scoped.length === 4, `${Metrics.length} listed`);
+      const engine = (s.harness.runners[0] as unknown as { check: { engine: CloudWatchEngine } }).check
+        .engine;
+      const discovery = (engine as unknown as { discovery: { series: { loaded(): Map<string, Series[]> } } })
+        .discovery;
+      const kept = discovery.series.loaded().get('us-east-1') ?? [];
+      assert.deepEqual(
+        kept.map((series) => series.key).sort(),
+        scoped
+          .map((m) => `Invocations|${(m.Dimensions ?? []).map((d) => `${d.Name}=${d.Value}`).join()}`)
+          .sort(),
+      );
+      const planned = new Set(regionPlan(s, 'us-east-1')!.queries.map((q) => q.series));
+      assert.equal(planned.size, 3, 'one per function');
+      for (const series of planned)
+        assert.ok(kept.includes(series), `${series.key} planned from what was kept`);
     } finally {
       await s.close();
     }
