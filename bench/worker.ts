@@ -21,6 +21,7 @@ import { secretResolverFor } from '../core/config/secret-resolver.js';
 import { checkDefinitions, createRootContainer } from '../core/container.js';
 import { createSilentLogger } from '../core/log/logger.js';
 import { InstanceRunner } from '../core/runtime/instance-runner.js';
+import { boundHeapGrowth } from '../core/runtime/node-support.js';
 import { SelfTelemetry } from '../core/runtime/self-telemetry.js';
 import { DogStatsdSink } from '../core/sink/dogstatsd-sink.js';
 import type { Delivery } from '../core/sink/delivery.js';
@@ -341,6 +342,8 @@ async function main(config: WorkerConfig): Promise<WorkerResult> {
 
   await setClock(config.t0);
   if (config.collector === 'dogwatch') {
+    // As `dogwatch run` does (see node-support.ts): the product's heap, measured as it runs.
+    boundHeapGrowth();
     sink = new SwitchSink(
       new DogStatsdSink({ transport: 'udp', host: '127.0.0.1', port: config.udpPort, logger }),
       new DogStatsdSink({ transport: 'uds', path: config.udsPath, logger }),

@@ -19,7 +19,7 @@ import {
 import { createLogger, type Logger } from '../log/logger.js';
 import { runCheckOnce } from '../runtime/check-once.js';
 import { Daemon } from '../runtime/daemon.js';
-import { takeOverSdkNodeWarning } from '../runtime/node-support.js';
+import { boundHeapGrowth, HEAP_GROWING_PERCENT, takeOverSdkNodeWarning } from '../runtime/node-support.js';
 import { releaseStartupSignals } from '../runtime/startup-signals.js';
 import { AgentLogsSink } from '../logs-sink/agent-logs-sink.js';
 import { ConsoleLogSink } from '../logs-sink/console-log-sink.js';
@@ -64,6 +64,9 @@ function dogStatsdSink(settings: DaemonSettings, logger: Logger): DogStatsdSink 
 export async function runDaemon(flags: CommonOptions, loadChecks: CheckModuleLoader): Promise<void> {
   const settings = settingsOrExit(flags);
   const logger = loggerFor(settings, 'warn');
+  // A long-lived process: its RSS should follow its live heap, not V8's default 4× headroom.
+  if (boundHeapGrowth())
+    logger.debug(`V8 heap growth bounded: --heap-growing-percent=${HEAP_GROWING_PERCENT}`);
   const daemon = new Daemon({
     settings,
     env: process.env,

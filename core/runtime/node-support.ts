@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+
 /**
  * Which Node versions dogwatch runs on, and the AWS SDK's own notice about them.
  *
@@ -28,4 +30,24 @@ export function takeOverSdkNodeWarning(
     `Node ${nodeVersion}: supported by dogwatch; AWS SDK releases after early January 2027 need ` +
     `Node >= ${AWS_SDK_MIN_NODE_MAJOR} (the dogwatch container runs Node 24)`
   );
+}
+
+/**
+ * V8 lets its heap grow to up to 4× what survived the last full collection before it collects again
+ * (on a machine with a few GB or more), so a collector with a large, steady live heap sits anywhere
+ * between 1× and 4× of it, and RSS follows: a sawtooth as tall as the live heap is large. At 1.5× the
+ * cost of the extra collections is within the run-to-run noise of CPU, while peak and mean RSS drop
+ * (BENCHMARKS.md, "V8 heap growth").
+ */
+export const HEAP_GROWING_PERCENT = 50;
+
+/**
+ * Bounds V8's heap growth to HEAP_GROWING_PERCENT, unless Node was started with a
+ * `--heap-growing-percent` of the user's own. V8 reads the flag at each full collection, so setting
+ * it at start applies to the whole process. Returns whether it set it.
+ */
+export function boundHeapGrowth(execArgv: readonly string[] = process.execArgv): boolean {
+  if (execArgv.some((arg) => /^--heap[-_]growing[-_]percent(=|$)/.test(arg))) return false;
+  setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  return true;
 }
