@@ -12,13 +12,13 @@ import {
 } from './cursor-snapshot.js';
 import { LegacyCursors, type LegacyOwner } from './legacy-cursors.js';
 import { nodeStateFiles, type StateFiles } from './state-files.js';
+import { CursorTable, NOTHING_SEEN } from './cursor-table.js';
 
 export { StateWriteError } from './cursor-journal.js';
 export type { CursorEntry } from './cursor-snapshot.js';
 export type { LegacyOwner } from './legacy-cursors.js';
 
-/** The `seen` list of almost every cursor: shared, so settled cursors allocate nothing. */
-export const NOTHING_SEEN: readonly never[] = Object.freeze([]);
+export { NOTHING_SEEN } from './cursor-table.js';
 
 /** Cursors nothing recorded for this long are dropped at the next compaction. */
 const DEFAULT_GRACE_MS = 7 * 86_400_000;
@@ -76,7 +76,7 @@ export interface CursorStoreOptions {
  * how to fix it.
  */
 export class CursorStore {
-  private readonly entries = new Map<string, CursorEntry>();
+  private readonly entries = new CursorTable();
   private readonly legacy: LegacyCursors;
   private readonly journal: CursorJournal;
   private readonly files: StateFiles;
@@ -147,17 +147,14 @@ export class CursorStore {
     return this.failure;
   }
 
-  /**
-   * The cursor of an id. The object is the store's own and `record` updates it in place: read it
-   * before the batch holding that id is recorded (the engine does, within the batch).
-   */
+  /** The cursor of an id, as it is now (a copy: later records do not change it). */
   get(id: string): CursorEntry | undefined {
     return this.entries.get(id);
   }
 
   /** The string the store already keys this id under, or `id` itself (a rebuilt plan shares it). */
   canonicalId(id: string): string {
-    return this.entries.get(id)?.id ?? id;
+    return this.entries.storedId(id) ?? id;
   }
 
   /**
@@ -273,14 +270,7 @@ export class CursorStore {
   }
 
   private set(id: string, w: number, seen: readonly (number | string)[], at: number): void {
-    const entry = this.entries.get(id);
-    if (entry) {
-      entry.w = w;
-      entry.seen = seen;
-      entry.at = at;
-    } else {
-      this.entries.set(id, { id, w, seen, at });
-    }
+    this.entries.set(id, w, seen, at);
   }
 
   private async readAll(): Promise<string[]> {
@@ -350,13 +340,14 @@ export class CursorStore {
     const wasFailing = this.failure;
     const generation = this.journal.rotate();
     const now = this.options.clock.now();
+    // Copies, as they are at the rotation: the snapshot's header counts them before they are written.
     const list: CursorEntry[] = [];
     let dropped = 0;
     let scanned = 0;
-    for (const [id, entry] of this.entries) {
+    for (const entry of this.entries.entries()) {
       if (now - entry.at > this.graceMs) {
-        this.entries.delete(id);
-        this.legacy.forget(id);
+        this.entries.delete(entry.id);
+        this.legacy.forget(entry.id);
         dropped++;
       } else list.push(entry);
       if (++scanned % CHUNK_ENTRIES === 0) await new Promise((resolve) => setImmediate(resolve));

@@ -79,7 +79,7 @@ export class LegacyCursors {
   adopt(
     legacyId: string,
     owner: LegacyOwner,
-    entries: Map<string, CursorEntry>,
+    entries: { get(id: string): CursorEntry | undefined; delete(id: string): boolean },
     remove: boolean,
   ): { w: number; seen: readonly (number | string)[] } | undefined {
     if (this.files.size === 0) return undefined;
