@@ -16,7 +16,10 @@ import type { GetMetricDataInput, Metric, MetricDataQuery, MetricStat } from '@a
 export abstract class MetricStatQuery implements MetricDataQuery {
   /** Unique within a request. */
   abstract readonly Id: string;
-  /** Frozen (and its Dimensions): its JSON is written once and cached. */
+  /**
+   * Exactly `{ Namespace, MetricName, Dimensions }`, in that order, as JSON.stringify would write it.
+   * Frozen Dimensions are shared by the series of a resource: their JSON is written once and cached.
+   */
   abstract readonly metric: Metric;
   abstract readonly period: number;
   abstract readonly statistic: string;
@@ -170,9 +173,6 @@ function jsonOf(value: unknown): string {
   return text;
 }
 
-/** JSON of each series' Metric (Namespace, MetricName, Dimensions), by the Metric object. */
-const metricJson = new WeakMap<object, string>();
-
 function writeQueries(body: BodyWriter, queries: readonly unknown[]): void {
   body.put('[');
   for (let i = 0; i < queries.length; i++) {
@@ -206,21 +206,60 @@ function writeQuery(body: BodyWriter, query: unknown): void {
 /** What JSON.stringify writes for `{ Id, MetricStat: { Metric, Period, Stat }, ReturnData: true }`. */
 function writeMetricStatQuery(body: BodyWriter, query: MetricStatQuery): void {
   body.put('{"Id":');
-  body.put(jsonOf(query.Id));
+  writeString(body, query.Id);
   body.put(',"MetricStat":{"Metric":');
-  body.put(metricJsonOf(query.metric));
+  writeMetric(body, query.metric);
   body.put(',"Period":');
   body.put(jsonOf(query.period));
   body.put(',"Stat":');
-  body.put(jsonOf(query.statistic));
+  writeString(body, query.statistic);
   body.put('},"ReturnData":true}');
 }
 
-function metricJsonOf(metric: object): string {
-  let cached = metricJson.get(metric);
-  if (cached === undefined) metricJson.set(metric, (cached = JSON.stringify(metric)));
-  return cached;
+/**
+ * A MetricStatQuery's Metric from its parts. A cache of each series' whole Metric JSON cost ~200 bytes
+ * per series for as long as the plan lived; the parts repeat (one namespace, a few dozen metric names,
+ * a dimension per resource that all its series share).
+ */
+function writeMetric(body: BodyWriter, metric: Metric): void {
+  const dimensions = metric.Dimensions;
+  if (typeof metric.Namespace !== 'string' || typeof metric.MetricName !== 'string' || !dimensions)
+    return body.put(JSON.stringify(metric));
+  body.put('{"Namespace":');
+  writeString(body, metric.Namespace);
+  body.put(',"MetricName":');
+  writeString(body, metric.MetricName);
+  body.put(',"Dimensions":[');
+  for (let i = 0; i < dimensions.length; i++) {
+    if (i > 0) body.put(',');
+    const dimension = dimensions[i]!;
+    if (!Object.isFrozen(dimension)) {
+      body.put(JSON.stringify(dimension));
+      continue;
+    }
+    let cached = dimensionJson.get(dimension);
+    if (cached === undefined) dimensionJson.set(dimension, (cached = JSON.stringify(dimension)));
+    body.put(cached);
+  }
+  body.put(']}');
 }
+const dimensionJson = new WeakMap<object, string>();
+
+function isUsualMetric(value: unknown): value is Metric {
+  if (value === null || typeof value !== 'object') return false;
+  const keys = Object.keys(value);
+  return keys.length === 3 && keys[0] === 'Namespace' && keys[1] === 'MetricName' && keys[2] === 'Dimensions';
+}
+
+/** A string as JSON: as it is between quotes when JSON.stringify would not change it. */
+function writeString(body: BodyWriter, text: string): void {
+  if (PLAIN_STRING.test(text)) {
+    body.put('"');
+    body.put(text);
+    body.put('"');
+  } else body.put(JSON.stringify(text));
+}
+const PLAIN_STRING = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
 
 function writeMetricStat(body: BodyWriter, stat: unknown): void {
   if (!isEncodableRecord(stat)) return body.put(JSON.stringify(stat));
@@ -232,9 +271,8 @@ function writeMetricStat(body: BodyWriter, stat: unknown): void {
     if (value === undefined || typeof value === 'function' || typeof value === 'symbol') continue;
     body.put(memberPrefix(key, first));
     first = false;
-    // A frozen Metric is the planner's, immutable (its Dimensions too): its JSON is written once.
-    if (key === 'Metric' && value !== null && typeof value === 'object' && Object.isFrozen(value))
-      body.put(metricJsonOf(value));
+    // The usual Metric (these members in this order) is written from its parts, as JSON.stringify would.
+    if (key === 'Metric' && isUsualMetric(value)) writeMetric(body, value);
     else body.put(jsonOf(value));
   }
   body.put('}');

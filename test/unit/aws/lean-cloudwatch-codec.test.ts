@@ -239,7 +239,7 @@ describe('lean CloudWatch codec', () => {
     );
   });
 
-  test('writes a request exactly as JSON.stringify would, Metric JSON cached only for frozen Metrics', () => {
+  test('writes a request exactly as JSON.stringify would, dimension JSON cached only for frozen dimensions', () => {
     const metric = Object.freeze({
       Namespace: 'AWS/Lambda',
       MetricName: 'Errors',
@@ -263,6 +263,12 @@ describe('lean CloudWatch codec', () => {
       { Id: 'e', MetricStat: { Metric: metric, Period: 60, Stat: 'Sum', toJSON: undefined } },
       { Id: 'f', MetricStat: { toJSON: () => 'custom' } },
       { toJSON: () => ({ Id: 'g' }) },
+      // Members in another order, or one missing: not the usual Metric.
+      {
+        Id: 'h"\u0001',
+        MetricStat: { Metric: { MetricName: 'M', Namespace: 'N', Dimensions: [] }, Stat: 'Sum' },
+      },
+      { Id: 'i', MetricStat: { Metric: { Namespace: 'N', MetricName: 'M\ud800' }, Period: 60, Stat: 'Sum' } },
     ];
     const input = {
       MetricDataQueries: queries,
@@ -275,6 +281,7 @@ describe('lean CloudWatch codec', () => {
     assert.equal(encodeGetMetricDataInput(input)!.toString('utf8'), expected);
     // Twice: the second time from the cache, the same bytes; a changed unfrozen Metric is written anew.
     unfrozen.MetricName = 'Latency';
+    unfrozen.Dimensions[0]!.Value = 'y';
     assert.equal(
       encodeGetMetricDataInput(input)!.toString('utf8'),
       JSON.stringify({ ...input, StartTime: 1.5, EndTime: 60 }),
