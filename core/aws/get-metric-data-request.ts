@@ -259,6 +259,7 @@ function writeString(body: BodyWriter, text: string): void {
     body.put('"');
   } else body.put(JSON.stringify(text));
 }
+// eslint-disable-next-line no-control-regex -- the control characters JSON.stringify escapes
 const PLAIN_STRING = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
 
 function writeMetricStat(body: BodyWriter, stat: unknown): void {
