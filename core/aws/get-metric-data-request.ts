@@ -92,47 +92,75 @@ export function encodeGetMetricDataInput(input: unknown): Buffer | undefined {
 
 /**
  * Writes UTF-8 into one growing scratch buffer and copies the result out. Synchronous from reset to
- * bytes, so one writer serves every request of the process.
+ * bytes, so one writer serves every request of the process. ASCII text is copied a character at a time
+ * from JavaScript: a request is thousands of short pieces, and both ways of handing them to the native
+ * encoder cost more (one Buffer.write per piece: a native call each; joining them into longer strings:
+ * ~900 bytes of strings allocated per query, whose collection was the cost; BENCHMARKS.md).
  */
 class BodyWriter {
   private buffer = Buffer.allocUnsafe(64 * 1024);
   private at = 0;
-  /**
-   * Text not yet in the buffer. Pieces are joined into ~2 KB strings before each write: one write per
-   * piece cost more than the copy (BENCHMARKS.md), one string for the whole body cost its flattening.
-   */
-  private pending = '';
 
   reset(): void {
     this.at = 0;
-    this.pending = '';
   }
 
+  /** Any text, as UTF-8. */
   put(text: string): void {
-    this.pending += text;
-    if (this.pending.length > PENDING_CHARS) this.writePending();
+    const length = text.length;
+    this.reserve(length);
+    const buffer = this.buffer;
+    let at = this.at;
+    for (let i = 0; i < length; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 0x80) {
+        this.at = at;
+        return this.putUtf8(i === 0 ? text : text.slice(i));
+      }
+      buffer[at++] = c;
+    }
+    this.at = at;
+  }
+
+  /**
+   * A string as JSON.stringify writes it when that is the string between quotes (ASCII without quotes,
+   * backslashes or control characters): true, and written; false, and nothing written, otherwise.
+   */
+  putPlainString(text: string): boolean {
+    const length = text.length;
+    this.reserve(length + 2);
+    const buffer = this.buffer;
+    let at = this.at;
+    buffer[at++] = 0x22;
+    for (let i = 0; i < length; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 0x20 || c === 0x22 || c === 0x5c || c >= 0x80) return false;
+      buffer[at++] = c;
+    }
+    buffer[at++] = 0x22;
+    this.at = at;
+    return true;
   }
 
   bytes(): Buffer {
-    this.writePending();
     const out = Buffer.allocUnsafe(this.at);
     this.buffer.copy(out, 0, 0, this.at);
     return out;
   }
 
-  private writePending(): void {
-    const text = this.pending;
-    this.pending = '';
+  private putUtf8(text: string): void {
     // A UTF-16 unit is at most 3 bytes of UTF-8.
-    if (this.at + text.length * 3 > this.buffer.length) {
-      const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.at + text.length * 3));
-      this.buffer.copy(grown, 0, 0, this.at);
-      this.buffer = grown;
-    }
+    this.reserve(text.length * 3);
     this.at += this.buffer.write(text, this.at, 'utf8');
   }
+
+  private reserve(bytes: number): void {
+    if (this.at + bytes <= this.buffer.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.at + bytes));
+    this.buffer.copy(grown, 0, 0, this.at);
+    this.buffer = grown;
+  }
 }
-const PENDING_CHARS = 2048;
 const BODY = new BodyWriter();
 
 /** A plain object JSON.stringify would write member by member (no toJSON of its own). */
@@ -251,16 +279,10 @@ function isUsualMetric(value: unknown): value is Metric {
   return keys.length === 3 && keys[0] === 'Namespace' && keys[1] === 'MetricName' && keys[2] === 'Dimensions';
 }
 
-/** A string as JSON: as it is between quotes when JSON.stringify would not change it. */
+/** A string as JSON.stringify writes it. */
 function writeString(body: BodyWriter, text: string): void {
-  if (PLAIN_STRING.test(text)) {
-    body.put('"');
-    body.put(text);
-    body.put('"');
-  } else body.put(JSON.stringify(text));
+  if (!body.putPlainString(text)) body.put(JSON.stringify(text));
 }
-// eslint-disable-next-line no-control-regex -- the control characters JSON.stringify escapes
-const PLAIN_STRING = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
 
 function writeMetricStat(body: BodyWriter, stat: unknown): void {
   if (!isEncodableRecord(stat)) return body.put(JSON.stringify(stat));

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import {
   CloudWatchClient,
   GetMetricDataCommand,
+  type Dimension,
   type GetMetricDataInput,
   ListMetricsCommand,
   type Metric,
@@ -287,6 +288,67 @@ describe('lean CloudWatch codec', () => {
       JSON.stringify({ ...input, StartTime: 1.5, EndTime: 60 }),
     );
     assert.notEqual(JSON.stringify({ ...input, StartTime: 1.5, EndTime: 60 }), expected);
+  });
+
+  test('a body of many queries is written byte for byte as JSON.stringify would: non-ASCII, escapes, growth', () => {
+    class Query extends MetricStatQuery {
+      constructor(
+        readonly Id: string,
+        readonly metric: Metric,
+        readonly period: number,
+        readonly statistic: string,
+      ) {
+        super();
+      }
+    }
+    // Names past ASCII, a DEL (written as it is), escapes (quotes, backslashes, controls, lone surrogates)
+    // at the start, middle and end of a piece; a body several times the writer's first 64 KB.
+    const odd = [
+      'plain',
+      'ü-first',
+      'mid-ü-dle',
+      'end-€',
+      'del-\u007f',
+      'q"uote',
+      'back\\slash',
+      'ctl\u0002',
+      'emoji-😀',
+      'lone-\udc00',
+    ];
+    const queries = Array.from({ length: 2_000 }, (_, i) => {
+      const name = odd[i % odd.length]!;
+      const dimension = { Name: 'FunctionName', Value: `${name}-${'x'.repeat(i % 97)}` };
+      const metric: Metric = {
+        Namespace: i % 3 === 0 ? `Custom/${name}` : 'AWS/Lambda',
+        MetricName: i % 5 === 0 ? name : 'Invocations',
+        Dimensions: i % 2 === 0 ? (Object.freeze([Object.freeze(dimension)]) as Dimension[]) : [dimension],
+      };
+      return new Query(
+        i % 7 === 0 ? `q${name}${i}` : `q${i.toString(36)}`,
+        metric,
+        60,
+        i % 4 === 0 ? name : 'Sum',
+      );
+    });
+    const input = { MetricDataQueries: queries, StartTime: new Date(60_000), EndTime: new Date(120_000) };
+    const plain = queries.map((q) => ({
+      Id: q.Id,
+      MetricStat: { Metric: q.metric, Period: q.period, Stat: q.statistic },
+      ReturnData: true,
+    }));
+    const expected = JSON.stringify({ MetricDataQueries: plain, StartTime: 60, EndTime: 120 });
+    assert.ok(Buffer.byteLength(expected) > 4 * 64 * 1024);
+    assert.equal(encodeGetMetricDataInput(input)!.toString('utf8'), expected);
+    // The writer is reused: a smaller body next is not left with the larger one's tail.
+    const small = {
+      MetricDataQueries: queries.slice(0, 3),
+      StartTime: new Date(60_000),
+      EndTime: new Date(120_000),
+    };
+    assert.equal(
+      encodeGetMetricDataInput(small)!.toString('utf8'),
+      JSON.stringify({ MetricDataQueries: plain.slice(0, 3), StartTime: 60, EndTime: 120 }),
+    );
   });
 
   test('input it does not know is left to the SDK', () => {
