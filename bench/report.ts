@@ -175,6 +175,12 @@ export interface BenchResults {
         received_udp?: number;
         sent_uds?: number;
         received_uds?: number;
+        /**
+         * Datagrams the kernel dropped during the load at a full receive buffer (the listener fell behind)
+         * and at a full send buffer, whole network namespace (`/proc/net/snmp`); absent where unreadable.
+         */
+        udp_rcvbuf_errors?: number;
+        udp_sndbuf_errors?: number;
         /** Runs over 200 ms: how much of their longest stall was GC pauses, and main-thread CPU. */
         stalls_over_200ms: {
           run: number;
@@ -697,7 +703,7 @@ export function renderMarkdown(b: BenchResults): string {
         `Heap used after a forced full GC: ${fmt(l.heap_after_gc_mb_run1, 1)} MB after run 1, ${l.heap_after_gc_mb_run11 === null ? '–' : fmt(l.heap_after_gc_mb_run11, 1)} MB after run 11, ${l.heap_after_gc_mb_steady === null ? '–' : fmt(l.heap_after_gc_mb_steady, 1)} MB after runs ${STEADY_FROM_RUN}–${STEADY_FROM_RUN + 2}, ${l.heap_after_gc_mb_last === null ? '–' : fmt(l.heap_after_gc_mb_last, 1)} MB after runs ${l.runs - 2}–${l.runs} (the lowest of three runs in a row, so that none is read during a discovery refresh, when the old plan and the new series list are both alive; run ${STEADY_FROM_RUN} is the first with the first refresh and the 15-minute late horizon behind: until then the state's pending late periods grow to their usual number). ` +
         `Longest event-loop stall (monitorEventLoopDelay, 10 ms resolution) in steady runs: ${fmt(l.event_loop_max_ms, 1)} ms; runs with a stall over 200 ms: ${l.runs_over_200ms} of ${l.runs - 1}; first run (discovery + planning): ${fmt(l.event_loop_max_ms_first_run, 1)} ms. ` +
         `Wall per run: median ${fmt(l.wall_ms_median, 0)} ms, slowest ${fmt(l.wall_ms_max, 0)} ms (first run, discovery included: ${fmt(l.wall_ms_first_run, 0)} ms); CPU median ${fmt(l.cpu_ms_median, 0)} ms; ${fmt(l.points_per_run, 0)} points per run. ` +
-        `Failed runs: ${l.failures}. Loss UDP / UDS: ${fmt(l.loss_udp_pct, 3)} % / ${fmt(l.loss_uds_pct, 3)} %${l.sent_udp === undefined ? '' : ` (received ${fmt(l.received_udp)} of ${fmt(l.sent_udp)} points over UDP, ${fmt(l.received_uds)} of ${fmt(l.sent_uds)} over UDS)`}.`,
+        `Failed runs: ${l.failures}. Loss UDP / UDS: ${fmt(l.loss_udp_pct, 3)} % / ${fmt(l.loss_uds_pct, 3)} %${l.sent_udp === undefined ? '' : ` (received ${fmt(l.received_udp)} of ${fmt(l.sent_udp)} points over UDP, ${fmt(l.received_uds)} of ${fmt(l.sent_uds)} over UDS)`}${l.udp_rcvbuf_errors === undefined ? '' : `; the kernel dropped ${fmt(l.udp_rcvbuf_errors)} UDP datagrams at a full receive buffer (a listener behind) and ${fmt(l.udp_sndbuf_errors ?? 0)} at a full send buffer meanwhile (RcvbufErrors, SndbufErrors)`}.`,
     );
     out.push('');
     if (l.stalls_over_200ms.length > 0) {

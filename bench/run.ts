@@ -21,6 +21,7 @@ import type { Call, HandlerResult } from '../emulator/call.js';
 import { type CommandCost, measureCliCost } from './cli-cost.js';
 import type { CapturedExchange } from './floor.js';
 import { DEFAULT_LOGS_OPTIONS, type LogsResults, runLogsBench } from './logs.js';
+import { readUdpDrops, type UdpDrops, udpDropsBetween } from './udp-drops.js';
 import {
   allocationsByFunction,
   analyseProfile,
@@ -631,6 +632,7 @@ async function main(): Promise<void> {
       log(`load: emulator ${endpoint}, ${emulator.world.series().length} CloudWatch series in the world`);
       await udp.report();
       await uds.report();
+      const dropsBefore = readUdpDrops();
       const workdir = join(workroot, `w${++workerSeq}`);
       log(`  dogwatch: ${args.loadRuns} runs`);
       const result = await runWorker(
@@ -658,10 +660,11 @@ async function main(): Promise<void> {
       );
       await new Promise((resolve) => setTimeout(resolve, 300));
       const [gotUdp, gotUds] = [await udp.report(), await uds.report()];
+      const drops = udpDropsBetween(dropsBefore, readUdpDrops());
       rmSync(workdir, { recursive: true, force: true });
       await emulator.stop();
       if (result.errors.length > 0) log(`  dogwatch errors: ${result.errors.join(' | ')}`);
-      load = { ...loadFigures(result, gotUdp, gotUds), emulator_nice: emulatorNice };
+      load = { ...loadFigures(result, gotUdp, gotUds, drops), emulator_nice: emulatorNice };
     }
     if (args.logs) logs = await runLogsBench(DEFAULT_LOGS_OPTIONS, log);
     if (!args.loadOnly && !args.logsOnly && !args.focus) {
@@ -718,6 +721,7 @@ function loadFigures(
   result: WorkerResult,
   gotUdp: ListenerCounts,
   gotUds: ListenerCounts,
+  drops: UdpDrops | undefined,
 ): Omit<NonNullable<BenchResults['load']>, 'emulator_nice'> {
   const runs = result.runs;
   const steady = runs.slice(1);
@@ -770,6 +774,7 @@ function loadFigures(
     received_udp: gotUdp.points,
     sent_uds: result.sentPoints.uds,
     received_uds: gotUds.points,
+    ...(drops ? { udp_rcvbuf_errors: drops.rcvbufErrors, udp_sndbuf_errors: drops.sndbufErrors } : {}),
     by_run: runs.map((r) => ({
       rss_mb: round(r.rssMb, 1),
       heap_total_mb: round(r.heapTotalMb, 1),
